@@ -1,0 +1,159 @@
+/**
+ * The account a config node describes, checked and normalised once into a full object (as msal does with its
+ * configuration): cloud URLs resolved, credentials checked, certificate thumbprint derived.
+ */
+import { X509Certificate, createHash, createPrivateKey } from 'crypto';
+import { ConfigError } from './errors';
+
+export type Cloud = 'global' | 'usgov' | 'usgovdod' | 'china' | 'custom';
+export type AuthType = 'secret' | 'certificate';
+
+/** The config node's properties and credentials, as the editor stores them. */
+export interface AccountSettings {
+  tenantId?: string;
+  applicationId?: string;
+  cloud?: string;
+  authorityHost?: string;
+  graphEndpoint?: string;
+  authType?: string;
+  certificateThumbprint?: string;
+  clientSecret?: string;
+  privateKey?: string;
+  certificate?: string;
+}
+
+export interface Account {
+  tenantId: string;
+  applicationId: string;
+  cloud: Cloud;
+  /** e.g. `https://login.microsoftonline.com` (no trailing slash). */
+  authorityHost: string;
+  /** e.g. `https://graph.microsoft.com` (no trailing slash). */
+  graphEndpoint: string;
+  /** `{graphEndpoint}/.default` */
+  scope: string;
+  credential:
+    | { type: 'secret'; clientSecret: string }
+    | {
+        type: 'certificate';
+        privateKey: string;
+        /** Hex thumbprint; 40 characters (SHA-1) or 64 (SHA-256). */
+        thumbprint: string;
+        certificate?: string;
+      };
+}
+
+/** The authority host and Graph endpoint of each national cloud. */
+export const CLOUDS: Record<Exclude<Cloud, 'custom'>, { authorityHost: string; graphEndpoint: string }> = {
+  global: { authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com' },
+  usgov: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://graph.microsoft.us' },
+  usgovdod: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://dod-graph.microsoft.us' },
+  china: {
+    authorityHost: 'https://login.chinacloudapi.cn',
+    graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn',
+  },
+};
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** Checks and completes the settings; throws ConfigError naming the first thing that is wrong. */
+export function normaliseAccount(settings: AccountSettings): Account {
+  const tenantId = (settings.tenantId ?? '').trim();
+  const applicationId = (settings.applicationId ?? '').trim();
+  if (!tenantId) throw new ConfigError('No tenant: set the Directory (tenant) ID or domain');
+  if (!GUID.test(tenantId) && !DOMAIN.test(tenantId)) {
+    throw new ConfigError(`Tenant "${tenantId}" is neither a GUID nor a domain name`);
+  }
+  if (!applicationId) throw new ConfigError('No application: set the Application (client) ID');
+  if (!GUID.test(applicationId)) {
+    throw new ConfigError(`Application (client) ID "${applicationId}" is not a GUID`);
+  }
+  const cloud = (settings.cloud || 'global') as Cloud;
+  let endpoints: { authorityHost: string; graphEndpoint: string };
+  if (cloud === 'custom') {
+    endpoints = {
+      authorityHost: httpsOrigin(settings.authorityHost, 'Authority host'),
+      graphEndpoint: httpsOrigin(settings.graphEndpoint, 'Graph endpoint'),
+    };
+  } else if (cloud in CLOUDS) {
+    endpoints = CLOUDS[cloud];
+  } else {
+    throw new ConfigError(`Unknown cloud "${settings.cloud}": use global, usgov, usgovdod, china or custom`);
+  }
+  return {
+    tenantId,
+    applicationId,
+    cloud,
+    ...endpoints,
+    scope: `${endpoints.graphEndpoint}/.default`,
+    credential: credentialOf(settings),
+  };
+}
+
+function credentialOf(settings: AccountSettings): Account['credential'] {
+  const authType = (settings.authType || 'secret') as AuthType;
+  if (authType === 'secret') {
+    const clientSecret = settings.clientSecret ?? '';
+    if (!clientSecret) throw new ConfigError('No client secret: paste the Value of a client secret of the app');
+    return { type: 'secret', clientSecret };
+  }
+  if (authType !== 'certificate') {
+    throw new ConfigError(`Unknown authentication type "${settings.authType}": use secret or certificate`);
+  }
+  const privateKey = (settings.privateKey ?? '').trim();
+  if (!privateKey) throw new ConfigError('No private key: paste the PKCS#8 PEM private key of the certificate');
+  if (!/-----BEGIN (ENCRYPTED )?PRIVATE KEY-----/.test(privateKey)) {
+    throw new ConfigError('The private key must be PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)');
+  }
+  try {
+    createPrivateKey(privateKey);
+  } catch {
+    throw new ConfigError('The private key cannot be read; paste the whole unencrypted PKCS#8 PEM');
+  }
+  const certificate = (settings.certificate ?? '').trim() || undefined;
+  const given = (settings.certificateThumbprint ?? '').replace(/[\s:]/g, '');
+  let thumbprint = given;
+  if (certificate) {
+    const derived = certificateThumbprints(certificate);
+    if (given && given.toLowerCase() !== derived.sha1 && given.toLowerCase() !== derived.sha256) {
+      throw new ConfigError('The thumbprint does not belong to the certificate given; clear one of them');
+    }
+    thumbprint = given || derived.sha256;
+  }
+  if (!thumbprint) throw new ConfigError('No certificate thumbprint: give the thumbprint or the PEM certificate');
+  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(thumbprint)) {
+    throw new ConfigError('The certificate thumbprint must be 40 (SHA-1) or 64 (SHA-256) hexadecimal characters');
+  }
+  return { type: 'certificate', privateKey, thumbprint: thumbprint.toLowerCase(), certificate };
+}
+
+/** SHA-1 and SHA-256 thumbprints (lower-case hex) of a PEM certificate. */
+export function certificateThumbprints(pem: string): { sha1: string; sha256: string } {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    throw new ConfigError('The certificate cannot be read; paste the PEM (-----BEGIN CERTIFICATE-----)');
+  }
+  return {
+    sha1: createHash('sha1').update(cert.raw).digest('hex'),
+    sha256: createHash('sha256').update(cert.raw).digest('hex'),
+  };
+}
+
+function httpsOrigin(value: string | undefined, label: string): string {
+  const text = (value ?? '').trim().replace(/\/+$/, '');
+  if (!text) throw new ConfigError(`${label} is required for the custom cloud`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${label} "${text}" is not a URL`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(`${label} must be an https URL, not "${text}"`);
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${label} must be a plain https URL without query, fragment or user name`);
+  }
+  return text;
+}

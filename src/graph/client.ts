@@ -1,0 +1,349 @@
+/**
+ * The Graph HTTP client: bearer tokens (one refresh on 401), the per-mailbox concurrency limit, retries that honour
+ * Retry-After (exponential backoff with jitter otherwise, bounded in attempts and time), paging and $batch.
+ * A request whose outcome is unknown (timeout, dropped connection, 5xx other than 503) is never repeated when it
+ * sends mail.
+ */
+import { AxiosError, AxiosResponse } from 'axios';
+import { GraphError, MailPermission, graphError } from './errors';
+import { flattenHeaders, HttpStack } from './http';
+import { mailboxLimiter } from './limiter';
+import { TokenSource } from './token';
+import { BatchItem, BatchItemResult, GraphRequest, GraphResponse, RetryNotice } from './types';
+
+export interface RetrySettings {
+  /** Attempts in all, the first included (default 8). */
+  maxAttempts: number;
+  /** First backoff when Graph gives no Retry-After (default 1 s); doubles each time. */
+  baseDelayMs: number;
+  /** Longest single wait (default 60 s). */
+  maxDelayMs: number;
+  /** Longest time spent waiting in all for one request (default 3 min). */
+  maxTotalDelayMs: number;
+}
+
+export interface GraphClientOptions {
+  graphEndpoint: string;
+  tokens: TokenSource;
+  http: HttpStack;
+  retry?: Partial<RetrySettings>;
+  /** Told before each wait, so a node can show "throttled, retrying in Ns". */
+  onRetry?: (notice: RetryNotice) => void;
+  random?: () => number;
+}
+
+/** A Graph request that carries the permission it needs, for precise 403 messages. */
+export interface MailRequest extends GraphRequest {
+  permission?: MailPermission;
+  /** Mailbox slots the request occupies ($batch items run up to 4 at a time). */
+  slots?: number;
+}
+
+export interface Page<T> {
+  value: T[];
+  nextLink?: string;
+  deltaLink?: string;
+}
+
+const DEFAULT_RETRY: RetrySettings = {
+  maxAttempts: 8,
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxTotalDelayMs: 180_000,
+};
+
+/** Talks to one Graph endpoint with one account's tokens. */
+export class GraphClient {
+  readonly graphEndpoint: string;
+  private readonly base: string;
+  private readonly retry: RetrySettings;
+  private readonly random: () => number;
+  /** Counters for status displays, tests and the benchmark. */
+  readonly stats = { requests: 0, retries: 0, tokenRefreshes: 0 };
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.graphEndpoint = options.graphEndpoint.replace(/\/+$/, '');
+    this.base = `${this.graphEndpoint}/v1.0`;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Sends one request; resolves with a 2xx response or rejects with a GraphError. */
+  async request<T = unknown>(req: MailRequest): Promise<GraphResponse<T>> {
+    const url = this.urlOf(req);
+    const policy = req.retry ?? (req.method === 'GET' ? 'idempotent' : 'send');
+    let attempt = 0;
+    let waited = 0;
+    let refreshed = false;
+    for (;;) {
+      attempt++;
+      const outcome = await this.attempt<T>(req, url, refreshed);
+      if (outcome.kind === 'ok') return outcome.response;
+      const err = outcome.error;
+      if (outcome.kind === 'expired-token' && !refreshed) {
+        refreshed = true;
+        this.stats.tokenRefreshes++;
+        continue;
+      }
+      const retryable =
+        outcome.kind === 'not-processed' || (outcome.kind === 'unknown' && policy === 'idempotent');
+      if (!retryable) {
+        if (outcome.kind === 'unknown') throw outcomeUnknown(err);
+        throw err;
+      }
+      const delayMs = this.delayFor(attempt, err.retryAfterMs);
+      if (attempt >= this.retry.maxAttempts || waited + delayMs > this.retry.maxTotalDelayMs) {
+        if (outcome.kind === 'unknown' && policy === 'send') throw outcomeUnknown(err);
+        throw err;
+      }
+      waited += delayMs;
+      this.stats.retries++;
+      this.options.onRetry?.({ attempt, delayMs, status: err.status, code: err.code, mailbox: req.mailbox });
+      await sleep(delayMs, req.signal);
+    }
+  }
+
+  /** Every page of a collection, following `@odata.nextLink` until `@odata.deltaLink` or the end. */
+  async *pages<T>(req: MailRequest): AsyncGenerator<Page<T>> {
+    let next: MailRequest | null = req;
+    while (next) {
+      const response: GraphResponse<Record<string, unknown>> = await this.request<Record<string, unknown>>(next);
+      const data = response.data ?? {};
+      const value = Array.isArray(data.value) ? (data.value as T[]) : [];
+      const nextLink = typeof data['@odata.nextLink'] === 'string' ? data['@odata.nextLink'] : undefined;
+      const deltaLink = typeof data['@odata.deltaLink'] === 'string' ? data['@odata.deltaLink'] : undefined;
+      yield { value, nextLink, deltaLink };
+      // nextLink is opaque: follow it as given, with the same headers, no query of ours.
+      next = nextLink ? { ...req, path: nextLink, query: undefined } : null;
+    }
+  }
+
+  /**
+   * Runs requests through `$batch`, 20 at a time, retrying items Graph throttled (429/503/504 inside the batch)
+   * after their Retry-After. Returns one result per item, in the order given.
+   */
+  async batch(
+    items: BatchItem[],
+    options: { mailbox?: string; signal?: AbortSignal; permission?: MailPermission } = {},
+  ): Promise<BatchItemResult[]> {
+    const results = new Map<string, BatchItemResult>();
+    for (let i = 0; i < items.length; i += 20) {
+      await this.batchChunk(items.slice(i, i + 20), results, options);
+    }
+    return items.map(
+      (item) => results.get(item.id) ?? { id: item.id, status: 500, body: { error: { code: 'NoAnswer' } } },
+    );
+  }
+
+  private async batchChunk(
+    chunk: BatchItem[],
+    results: Map<string, BatchItemResult>,
+    options: { mailbox?: string; signal?: AbortSignal; permission?: MailPermission },
+  ): Promise<void> {
+    let pending = chunk;
+    for (let round = 1; pending.length > 0; round++) {
+      const response = await this.request<{ responses?: BatchItemResult[] }>({
+        method: 'POST',
+        path: '/$batch',
+        body: { requests: pending.map((item) => ({ ...item, headers: batchHeaders(item) })) },
+        mailbox: options.mailbox,
+        slots: Math.min(pending.length, 4),
+        retry: 'idempotent',
+        signal: options.signal,
+        permission: options.permission,
+      });
+      const retryLater: BatchItem[] = [];
+      let retryAfterMs = 0;
+      for (const item of pending) {
+        const answer = response.data?.responses?.find((r) => r.id === item.id);
+        const status = answer?.status ?? 500;
+        if ((status === 429 || status === 503 || status === 504) && round < this.retry.maxAttempts) {
+          retryLater.push(item);
+          const headers = flattenHeaders(answer?.headers);
+          const wait = graphError(status, answer?.body, headers).retryAfterMs;
+          retryAfterMs = Math.max(retryAfterMs, wait ?? this.delayFor(round, undefined));
+        } else {
+          results.set(item.id, answer ?? { id: item.id, status, body: { error: { code: 'NoAnswer' } } });
+        }
+      }
+      pending = retryLater;
+      if (pending.length > 0) {
+        this.stats.retries++;
+        this.options.onRetry?.({ attempt: round, delayMs: retryAfterMs, status: 429, code: 'BatchItemsThrottled' });
+        await sleep(Math.min(retryAfterMs, this.retry.maxDelayMs), options.signal);
+      }
+    }
+  }
+
+  private async attempt<T>(
+    req: MailRequest,
+    url: string,
+    forceRefresh: boolean,
+  ): Promise<
+    | { kind: 'ok'; response: GraphResponse<T> }
+    | { kind: 'expired-token' | 'not-processed' | 'unknown' | 'fatal'; error: GraphError }
+  > {
+    const release = req.mailbox
+      ? await mailboxLimiter(this.graphEndpoint, req.mailbox).acquire(req.slots ?? 1, req.signal)
+      : () => undefined;
+    try {
+      const headers: Record<string, string> = { ...req.headers };
+      if (!req.anonymous) {
+        const token = await this.options.tokens.getToken({ forceRefresh });
+        headers.Authorization = `Bearer ${token.token}`;
+      }
+      let data: unknown = undefined;
+      if (Buffer.isBuffer(req.body)) {
+        data = req.body;
+        headers['Content-Type'] ??= 'application/octet-stream';
+      } else if (req.body !== undefined) {
+        data = JSON.stringify(req.body);
+        headers['Content-Type'] ??= 'application/json';
+      }
+      this.stats.requests++;
+      let response: AxiosResponse;
+      try {
+        response = await this.options.http.axios.request({
+          method: req.method,
+          url,
+          params: req.query ? withoutUndefined(req.query) : undefined,
+          paramsSerializer: { serialize: serializeQuery },
+          headers,
+          data,
+          signal: req.signal,
+          responseType: 'arraybuffer',
+        });
+      } catch (err) {
+        if (req.signal?.aborted) throw req.signal.reason instanceof Error ? req.signal.reason : err;
+        return { kind: 'unknown', error: networkError(err) };
+      }
+      const responseHeaders = flattenHeaders(response.headers);
+      const raw = Buffer.from(response.data as ArrayBuffer);
+      if (response.status >= 200 && response.status < 300) {
+        if (req.responseType === 'buffer') {
+          return { kind: 'ok', response: { status: response.status, headers: responseHeaders, data: raw as T } };
+        }
+        const parsed = parseJson(raw);
+        if (parsed.ok) {
+          return {
+            kind: 'ok',
+            response: { status: response.status, headers: responseHeaders, data: parsed.value as T },
+          };
+        }
+        const error = new GraphError({
+          code: 'MalformedResponse',
+          reason: 'unavailable',
+          source: 'graph',
+          status: response.status,
+          requestId: responseHeaders['request-id'],
+          hint: 'Graph sent an unreadable answer',
+        });
+        return { kind: 'unknown', error };
+      }
+      const body = parseJson(raw);
+      const error = graphError(response.status, body.ok ? body.value : undefined, responseHeaders, {
+        mailbox: req.mailbox,
+        permission: req.permission,
+      });
+      if (response.status === 401 && !req.anonymous) return { kind: 'expired-token', error };
+      if (response.status === 429 || response.status === 503) return { kind: 'not-processed', error };
+      if (response.status >= 500) return { kind: 'unknown', error };
+      return { kind: 'fatal', error };
+    } finally {
+      release();
+    }
+  }
+
+  private urlOf(req: MailRequest): string {
+    if (/^https?:\/\//i.test(req.path)) {
+      // Only links Graph itself gave (nextLink, deltaLink, uploadUrl) are absolute; never follow one to plain http.
+      const url = new URL(req.path);
+      if (url.protocol !== 'https:') throw badLink(req.path);
+      if (!req.anonymous && url.origin !== new URL(this.graphEndpoint).origin) throw badLink(req.path);
+      return req.path;
+    }
+    if (!req.path.startsWith('/')) throw badLink(req.path);
+    return this.base + req.path;
+  }
+
+  private delayFor(attempt: number, retryAfterMs: number | undefined): number {
+    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, this.retry.maxDelayMs);
+    const exp = this.retry.baseDelayMs * 2 ** Math.min(attempt - 1, 16);
+    const capped = Math.min(exp, this.retry.maxDelayMs);
+    return Math.round(capped / 2 + (this.random() * capped) / 2);
+  }
+}
+
+/** Waits `ms`, or rejects as soon as the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function batchHeaders(item: BatchItem): Record<string, string> | undefined {
+  if (item.body === undefined) return item.headers;
+  return { 'Content-Type': 'application/json', ...item.headers };
+}
+
+function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false } {
+  if (raw.length === 0) return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function withoutUndefined(query: Record<string, string | number | boolean | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) out[key] = String(value);
+  return out;
+}
+
+/** OData query options: `$` stays literal, values are percent-encoded (spaces as %20, as Graph's docs show). */
+function serializeQuery(params: Record<string, string>): string {
+  return Object.entries(params)
+    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`)
+    .join('&');
+}
+
+function networkError(err: unknown): GraphError {
+  const e = err as AxiosError;
+  const timedOut = e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '');
+  return new GraphError({
+    code: timedOut ? 'Timeout' : e.code || 'NetworkError',
+    reason: timedOut ? 'timeout' : 'network',
+    source: 'network',
+    hint: timedOut ? 'Graph did not answer in time' : `Cannot reach Graph (${e.message ?? 'network error'})`,
+  });
+}
+
+function outcomeUnknown(cause: GraphError): GraphError {
+  return new GraphError({
+    code: 'OutcomeUnknown',
+    reason: 'outcome-unknown',
+    source: cause.source,
+    status: cause.status,
+    requestId: cause.requestId,
+    hint: `Graph may or may not have done it (${cause.hint ?? cause.code}); it was not repeated, so nothing happens twice`,
+  });
+}
+
+function badLink(path: string): GraphError {
+  return new GraphError({
+    code: 'UnexpectedUrl',
+    reason: 'bad-request',
+    source: 'config',
+    hint: `Refusing to send a request to "${path.slice(0, 200)}": only the configured Graph endpoint is used`,
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * "Test connection": gets a token with the settings being edited, reads the permissions it carries against what
+ * the nodes need, and optionally checks that a mailbox is reachable with one light Graph call.
+ */
+import { AccountSettings } from './account';
+import { Connection, ConnectionOptions } from './connection';
+import { GraphError } from './errors';
+
+export interface PermissionCheck {
+  need: string;
+  permission: string;
+  ok: boolean;
+}
+
+export interface TestReport {
+  token: { ok: true; expiresOn?: string } | { ok: false; code: string; message: string; hint?: string };
+  roles: string[];
+  checks: PermissionCheck[];
+  mailbox?: { address: string; ok: true } | { address: string; ok: false; code: string; message: string };
+}
+
+/** What each use of the nodes needs, and which granted permissions satisfy it. */
+const NEEDS: { need: string; permission: string; satisfiedBy: string[] }[] = [
+  { need: 'receive and mark read, move or delete', permission: 'Mail.ReadWrite', satisfiedBy: ['Mail.ReadWrite'] },
+  { need: 'receive with action none', permission: 'Mail.Read', satisfiedBy: ['Mail.Read', 'Mail.ReadWrite'] },
+  { need: 'send', permission: 'Mail.Send', satisfiedBy: ['Mail.Send'] },
+];
+
+/** Runs the connection test; never throws, never returns a secret. */
+export async function testConnection(
+  settings: AccountSettings,
+  mailbox: string | undefined,
+  options: ConnectionOptions = {},
+): Promise<TestReport> {
+  let connection: Connection;
+  try {
+    connection = new Connection(settings, { timeoutMs: 30_000, ...options, retry: { maxAttempts: 2, maxTotalDelayMs: 5_000 } });
+  } catch (err) {
+    return { token: failure(err), roles: [], checks: [] };
+  }
+  try {
+    let roles: string[];
+    let expiresOn: Date | null;
+    try {
+      ({ roles, expiresOn } = await connection.tokens.getToken({ forceRefresh: true }));
+    } catch (err) {
+      return { token: failure(err), roles: [], checks: [] };
+    }
+    const report: TestReport = {
+      token: { ok: true, expiresOn: expiresOn?.toISOString() },
+      roles,
+      checks: NEEDS.map((n) => ({ need: n.need, permission: n.permission, ok: n.satisfiedBy.some((p) => roles.includes(p)) })),
+    };
+    const address = (mailbox ?? '').trim();
+    if (address) {
+      try {
+        await connection.mailbox(address).probe();
+        report.mailbox = { address, ok: true };
+      } catch (err) {
+        const f = failure(err);
+        report.mailbox = { address, ok: false, code: f.code, message: f.message };
+      }
+    }
+    return report;
+  } finally {
+    connection.close();
+  }
+}
+
+function failure(err: unknown): { ok: false; code: string; message: string; hint?: string } {
+  if (err instanceof GraphError) return { ok: false, code: err.code, message: err.message, hint: err.hint };
+  return { ok: false, code: 'Error', message: err instanceof Error ? err.message : String(err) };
+}

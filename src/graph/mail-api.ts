@@ -1,0 +1,497 @@
+/**
+ * The mail operations of one mailbox, on a GraphClient: folders, listing and delta, MIME, attachments,
+ * acknowledgements (mark read, delete, move) in $batch, sendMail, drafts and upload sessions.
+ * Every user value that lands in a URL is encoded as one path segment or an OData literal.
+ */
+import { odataString, pathSegment } from '../mail/odata';
+import { GraphClient, MailRequest, Page } from './client';
+import { GraphError } from './errors';
+import { BatchItemResult } from './types';
+
+export type GraphMessage = Record<string, unknown> & { id: string };
+export type GraphAttachment = Record<string, unknown> & { id?: string; '@odata.type'?: string };
+
+export const WELL_KNOWN_FOLDERS = [
+  'archive',
+  'clutter',
+  'conflicts',
+  'conversationhistory',
+  'deleteditems',
+  'drafts',
+  'inbox',
+  'junkemail',
+  'localfailures',
+  'msgfolderroot',
+  'outbox',
+  'recoverableitemsdeletions',
+  'scheduled',
+  'searchfolders',
+  'sentitems',
+  'serverfailures',
+  'syncissues',
+];
+
+export interface ListOptions {
+  select: string[];
+  filter?: string;
+  search?: string;
+  /** Page size, 1 to 1000. */
+  top: number;
+  orderby?: string;
+  bodyFormat: 'text' | 'html';
+  expandAttachments?: boolean;
+}
+
+export type AcknowledgeAction = 'read' | 'delete' | 'move';
+
+export interface AcknowledgeResult {
+  id: string;
+  ok: boolean;
+  /** The message's id after a move (Exchange gives moved items a new id). */
+  newId?: string;
+  /** The item was already gone (moved or deleted by someone else). */
+  gone?: boolean;
+  error?: GraphError;
+}
+
+/** Upload sessions take chunks of at most 4 MB in multiples of 320 KiB. */
+export const UPLOAD_CHUNK_BYTES = 320 * 1024 * 12;
+
+/** Mail operations on one mailbox. */
+export class MailApi {
+  private readonly user: string;
+  private readonly folderIds = new Map<string, string>();
+
+  constructor(
+    readonly client: GraphClient,
+    readonly mailbox: string,
+  ) {
+    if (!mailbox || !mailbox.trim()) throw new RangeError('no mailbox (username) given');
+    this.user = `/users/${pathSegment(mailbox.trim())}`;
+  }
+
+  private req(req: Omit<MailRequest, 'mailbox'>): MailRequest {
+    return { ...req, mailbox: this.mailbox };
+  }
+
+  /**
+   * The id of a folder given as a well-known name, an id, or a path of display names ("Inbox/Orders/2026").
+   * Resolved once and cached. An unknown folder is an error naming the missing segment.
+   */
+  async resolveFolder(spec: string, signal?: AbortSignal): Promise<string> {
+    const key = spec.trim();
+    if (!key) throw new RangeError('no folder given');
+    const cached = this.folderIds.get(key.toLowerCase());
+    if (cached) return cached;
+    const segments = key.split('/').filter((s) => s.length > 0);
+    let id: string;
+    if (segments.length === 1 && !WELL_KNOWN_FOLDERS.includes(key.toLowerCase())) {
+      id = (await this.folderById(key, signal)) ?? (await this.childFolder(null, key, key, signal));
+    } else {
+      id = await this.firstSegment(segments[0], key, signal);
+      for (const segment of segments.slice(1)) id = await this.childFolder(id, segment, key, signal);
+    }
+    this.folderIds.set(key.toLowerCase(), id);
+    return id;
+  }
+
+  private async firstSegment(segment: string, path: string, signal?: AbortSignal): Promise<string> {
+    if (WELL_KNOWN_FOLDERS.includes(segment.toLowerCase())) {
+      const id = await this.folderById(segment.toLowerCase(), signal);
+      if (id) return id;
+    }
+    return this.childFolder(null, segment, path, signal);
+  }
+
+  private async folderById(idOrName: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const response = await this.client.request<{ id: string }>(
+        this.req({
+          method: 'GET',
+          path: `${this.user}/mailFolders/${pathSegment(idOrName)}`,
+          query: { $select: 'id,displayName' },
+          signal,
+          permission: 'Mail.Read',
+        }),
+      );
+      return response.data.id;
+    } catch (err) {
+      if (err instanceof GraphError && (err.reason === 'item-not-found' || err.status === 400)) return undefined;
+      throw err;
+    }
+  }
+
+  private async childFolder(
+    parentId: string | null,
+    name: string,
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const base = parentId
+      ? `${this.user}/mailFolders/${pathSegment(parentId)}/childFolders`
+      : `${this.user}/mailFolders`;
+    const pages = this.client.pages<{ id: string; displayName?: string }>(
+      this.req({
+        method: 'GET',
+        path: base,
+        query: { $filter: `displayName eq ${odataString(name)}`, $select: 'id,displayName', $top: 100 },
+        signal,
+        permission: 'Mail.Read',
+      }),
+    );
+    for await (const page of pages) {
+      const match = page.value.find((f) => (f.displayName ?? '').toLowerCase() === name.toLowerCase());
+      if (match) return match.id;
+    }
+    throw new GraphError({
+      code: 'FolderNotFound',
+      reason: 'item-not-found',
+      source: 'graph',
+      hint: `Folder "${name}" not found in mailbox ${this.mailbox} (looking for "${path}")`,
+    });
+  }
+
+  /** Pages of messages of a folder, newest first unless `orderby` says otherwise. */
+  listMessages(folderId: string, options: ListOptions, signal?: AbortSignal): AsyncGenerator<Page<GraphMessage>> {
+    const query: MailRequest['query'] = {
+      $top: options.top,
+      $select: options.select.join(','),
+    };
+    const headers: Record<string, string> = { Prefer: `outlook.body-content-type="${options.bodyFormat}"` };
+    if (options.search) {
+      query.$search = `"${options.search.replace(/"/g, '\\"')}"`;
+      headers.ConsistencyLevel = 'eventual';
+    } else {
+      if (options.filter) query.$filter = options.filter;
+      if (options.orderby) query.$orderby = options.orderby;
+    }
+    if (options.expandAttachments) query.$expand = 'attachments';
+    return this.client.pages<GraphMessage>(
+      this.req({
+        method: 'GET',
+        path: `${this.user}/mailFolders/${pathSegment(folderId)}/messages`,
+        query,
+        headers,
+        signal,
+        permission: 'Mail.Read',
+      }),
+    );
+  }
+
+  /**
+   * A delta round over a folder: from `deltaLink` when given (changes since), else a full initial sync.
+   * The last page carries the next `deltaLink`.
+   */
+  delta(
+    folderId: string,
+    options: { deltaLink?: string; select: string[]; bodyFormat: 'text' | 'html'; pageSize: number },
+    signal?: AbortSignal,
+  ): AsyncGenerator<Page<GraphMessage>> {
+    const headers = {
+      Prefer: `outlook.body-content-type="${options.bodyFormat}", odata.maxpagesize=${options.pageSize}`,
+    };
+    const start: MailRequest = options.deltaLink
+      ? this.req({ method: 'GET', path: options.deltaLink, headers, signal, permission: 'Mail.Read' })
+      : this.req({
+          method: 'GET',
+          path: `${this.user}/mailFolders/${pathSegment(folderId)}/messages/delta`,
+          query: { $select: options.select.join(',') },
+          headers,
+          signal,
+          permission: 'Mail.Read',
+        });
+    return this.client.pages<GraphMessage>(start);
+  }
+
+  /** One message with the given fields. */
+  async getMessage(
+    id: string,
+    select: string[],
+    bodyFormat: 'text' | 'html',
+    signal?: AbortSignal,
+  ): Promise<GraphMessage> {
+    const response = await this.client.request<GraphMessage>(
+      this.req({
+        method: 'GET',
+        path: `${this.user}/messages/${pathSegment(id)}`,
+        query: { $select: select.join(',') },
+        headers: { Prefer: `outlook.body-content-type="${bodyFormat}"` },
+        signal,
+        permission: 'Mail.Read',
+      }),
+    );
+    return response.data;
+  }
+
+  /** The whole RFC 822 mail. */
+  async getMime(id: string, signal?: AbortSignal): Promise<Buffer> {
+    const response = await this.client.request<Buffer>(
+      this.req({
+        method: 'GET',
+        path: `${this.user}/messages/${pathSegment(id)}/$value`,
+        responseType: 'buffer',
+        signal,
+        permission: 'Mail.Read',
+      }),
+    );
+    return response.data;
+  }
+
+  /** Every attachment of a message, file attachments with their contentBytes. */
+  async listAttachments(id: string, signal?: AbortSignal): Promise<GraphAttachment[]> {
+    const all: GraphAttachment[] = [];
+    const pages = this.client.pages<GraphAttachment>(
+      this.req({
+        method: 'GET',
+        path: `${this.user}/messages/${pathSegment(id)}/attachments`,
+        signal,
+        permission: 'Mail.Read',
+      }),
+    );
+    for await (const page of pages) all.push(...page.value);
+    return all;
+  }
+
+  /** The raw bytes of an attachment (the MIME .eml of an item attachment). */
+  async attachmentValue(messageId: string, attachmentId: string, signal?: AbortSignal): Promise<Buffer> {
+    const response = await this.client.request<Buffer>(
+      this.req({
+        method: 'GET',
+        path: `${this.user}/messages/${pathSegment(messageId)}/attachments/${pathSegment(attachmentId)}/$value`,
+        responseType: 'buffer',
+        signal,
+        permission: 'Mail.Read',
+      }),
+    );
+    return response.data;
+  }
+
+  /** One light call that proves the mailbox is reachable with this app's permissions. */
+  async probe(signal?: AbortSignal): Promise<void> {
+    await this.client.request(
+      this.req({
+        method: 'GET',
+        path: `${this.user}/mailFolders/inbox`,
+        query: { $select: 'id' },
+        signal,
+        permission: 'Mail.Read',
+      }),
+    );
+  }
+
+  /** Moves a message; resolves with its new id. */
+  async move(id: string, destinationId: string, signal?: AbortSignal): Promise<string> {
+    const response = await this.client.request<{ id: string }>(
+      this.req({
+        method: 'POST',
+        path: `${this.user}/messages/${pathSegment(id)}/move`,
+        body: { destinationId },
+        retry: 'idempotent',
+        signal,
+        permission: 'Mail.ReadWrite',
+      }),
+    );
+    return response.data.id;
+  }
+
+  /** Deletes a message (no error when it is already gone). */
+  async deleteMessage(id: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.client.request(
+        this.req({
+          method: 'DELETE',
+          path: `${this.user}/messages/${pathSegment(id)}`,
+          retry: 'idempotent',
+          signal,
+          permission: 'Mail.ReadWrite',
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof GraphError && err.reason === 'item-not-found')) throw err;
+    }
+  }
+
+  /**
+   * Marks read, deletes or moves messages: one request for one, `$batch` requests of 20 for several.
+   * A message already gone counts as acknowledged (`gone`), since someone else took it.
+   */
+  async acknowledge(
+    ids: string[],
+    action: AcknowledgeAction,
+    destinationId?: string,
+    signal?: AbortSignal,
+  ): Promise<AcknowledgeResult[]> {
+    if (action === 'move' && !destinationId) throw new RangeError('move needs a destination folder');
+    const items = ids.map((id, index) => ({ id: String(index + 1), ...this.ackRequest(id, action, destinationId) }));
+    if (items.length === 1) {
+      const item = items[0];
+      try {
+        const response = await this.client.request<{ id?: string }>(
+          this.req({
+            method: item.method,
+            path: item.url,
+            body: item.body,
+            retry: 'idempotent',
+            signal,
+            permission: 'Mail.ReadWrite',
+          }),
+        );
+        return [{ id: ids[0], ok: true, newId: action === 'move' ? response.data?.id : undefined }];
+      } catch (err) {
+        return [failedAck(ids[0], err)];
+      }
+    }
+    const results: BatchItemResult[] = await this.client.batch(items, {
+      mailbox: this.mailbox,
+      signal,
+      permission: 'Mail.ReadWrite',
+    });
+    return results.map((result, index) => {
+      const id = ids[index];
+      if (result.status >= 200 && result.status < 300) {
+        const body = result.body as { id?: string } | undefined;
+        return { id, ok: true, newId: action === 'move' ? body?.id : undefined };
+      }
+      const error = new GraphError({
+        code: String((result.body as { error?: { code?: string } })?.error?.code ?? `HTTP${result.status}`),
+        reason: result.status === 404 ? 'item-not-found' : result.status === 403 ? 'permission-missing' : 'unknown',
+        source: 'graph',
+        status: result.status,
+        hint: String((result.body as { error?: { message?: string } })?.error?.message ?? 'failed'),
+      });
+      return failedAck(id, error);
+    });
+  }
+
+  private ackRequest(id: string, action: AcknowledgeAction, destinationId?: string) {
+    const url = `${this.user}/messages/${pathSegment(id)}`;
+    if (action === 'read') return { method: 'PATCH' as const, url, body: { isRead: true } };
+    if (action === 'delete') return { method: 'DELETE' as const, url };
+    return { method: 'POST' as const, url: `${url}/move`, body: { destinationId } };
+  }
+
+  /** POST sendMail: one request, never repeated when its outcome is unknown. */
+  async sendMail(body: object, signal?: AbortSignal): Promise<void> {
+    await this.client.request(
+      this.req({
+        method: 'POST',
+        path: `${this.user}/sendMail`,
+        body,
+        retry: 'send',
+        signal,
+        permission: 'Mail.Send',
+      }),
+    );
+  }
+
+  /** Creates a draft; resolves with its id and internetMessageId. */
+  async createDraft(message: object, signal?: AbortSignal): Promise<{ id: string; internetMessageId?: string }> {
+    const response = await this.client.request<{ id: string; internetMessageId?: string }>(
+      this.req({
+        method: 'POST',
+        path: `${this.user}/messages`,
+        body: message,
+        retry: 'send',
+        signal,
+        permission: 'Mail.ReadWrite',
+      }),
+    );
+    return { id: response.data.id, internetMessageId: response.data.internetMessageId };
+  }
+
+  /** Adds a (small) attachment to a draft. */
+  async addAttachment(draftId: string, attachment: object, signal?: AbortSignal): Promise<void> {
+    await this.client.request(
+      this.req({
+        method: 'POST',
+        path: `${this.user}/messages/${pathSegment(draftId)}/attachments`,
+        body: attachment,
+        retry: 'send',
+        signal,
+        permission: 'Mail.ReadWrite',
+      }),
+    );
+  }
+
+  /** Uploads a large attachment to a draft through an upload session, in ordered chunks. */
+  async uploadAttachment(
+    draftId: string,
+    attachment: { name: string; contentType: string; content: Buffer; isInline: boolean; contentId?: string },
+    signal?: AbortSignal,
+    chunkBytes = UPLOAD_CHUNK_BYTES,
+  ): Promise<void> {
+    const item: Record<string, unknown> = {
+      attachmentType: 'file',
+      name: attachment.name,
+      size: attachment.content.length,
+      contentType: attachment.contentType,
+    };
+    if (attachment.isInline) item.isInline = true;
+    if (attachment.contentId) item.contentId = attachment.contentId;
+    const session = await this.client.request<{ uploadUrl: string }>(
+      this.req({
+        method: 'POST',
+        path: `${this.user}/messages/${pathSegment(draftId)}/attachments/createUploadSession`,
+        body: { AttachmentItem: item },
+        retry: 'send',
+        signal,
+        permission: 'Mail.ReadWrite',
+      }),
+    );
+    const uploadUrl = session.data.uploadUrl;
+    const total = attachment.content.length;
+    for (let start = 0; start < total; start += chunkBytes) {
+      const end = Math.min(start + chunkBytes, total);
+      // The upload URL carries its own authorization: no bearer token, and no mailbox slot
+      // (it is not a Graph operation on the mailbox).
+      await this.client.request({
+        method: 'PUT',
+        path: uploadUrl,
+        anonymous: true,
+        body: attachment.content.subarray(start, end),
+        headers: {
+          'Content-Range': `bytes ${start}-${end - 1}/${total}`,
+          'Content-Type': 'application/octet-stream',
+        },
+        retry: 'send',
+        signal,
+      });
+    }
+  }
+
+  /** Sends a draft. */
+  async sendDraft(draftId: string, signal?: AbortSignal): Promise<void> {
+    await this.client.request(
+      this.req({
+        method: 'POST',
+        path: `${this.user}/messages/${pathSegment(draftId)}/send`,
+        retry: 'send',
+        signal,
+        permission: 'Mail.Send',
+      }),
+    );
+  }
+
+  /** Ids of messages in a folder with the given internetMessageId (to find a Sent Items copy). */
+  async findByInternetMessageId(folder: string, internetMessageId: string, signal?: AbortSignal): Promise<string[]> {
+    const response = await this.client.request<{ value?: { id: string }[] }>(
+      this.req({
+        method: 'GET',
+        path: `${this.user}/mailFolders/${pathSegment(folder)}/messages`,
+        query: { $filter: `internetMessageId eq ${odataString(internetMessageId)}`, $select: 'id', $top: 10 },
+        signal,
+        permission: 'Mail.Read',
+      }),
+    );
+    return (response.data.value ?? []).map((m) => m.id);
+  }
+}
+
+function failedAck(id: string, err: unknown): AcknowledgeResult {
+  const error =
+    err instanceof GraphError
+      ? err
+      : new GraphError({ code: 'Unknown', reason: 'unknown', source: 'graph', hint: String(err) });
+  if (error.reason === 'item-not-found') return { id, ok: true, gone: true, error };
+  return { id, ok: false, error };
+}

@@ -1,0 +1,126 @@
+/**
+ * App-only tokens from the Microsoft identity platform through one msal-node ConfidentialClientApplication per
+ * account, so every node using a config node shares one token cache. msal makes no discovery request: the authority
+ * is a known one and its metadata is given.
+ */
+import { ConfidentialClientApplication, Configuration, LogLevel } from '@azure/msal-node';
+import { Account } from './account';
+import { GraphError, tokenError } from './errors';
+import { HttpStack, msalNetworkClient } from './http';
+
+export interface AccessToken {
+  token: string;
+  expiresOn: Date | null;
+  /** Application permissions the token carries (its `roles` claim). */
+  roles: string[];
+}
+
+/** The token source the Graph client asks before each request. */
+export interface TokenSource {
+  getToken(options?: { forceRefresh?: boolean }): Promise<AccessToken>;
+}
+
+/** Gets and caches tokens for one account. */
+export class TokenProvider implements TokenSource {
+  private readonly app: ConfidentialClientApplication;
+  private pending: Promise<AccessToken> | null = null;
+  /** Token requests that reached the network (msal's cache answers the others). */
+  requests = 0;
+
+  constructor(
+    private readonly account: Account,
+    http: HttpStack,
+  ) {
+    this.app = new ConfidentialClientApplication(msalConfiguration(account, http));
+  }
+
+  /** A valid token, from msal's cache unless it is about to expire or `forceRefresh` is set. */
+  async getToken(options: { forceRefresh?: boolean } = {}): Promise<AccessToken> {
+    // Concurrent callers share one request instead of racing msal into several.
+    if (this.pending && !options.forceRefresh) return this.pending;
+    const request = this.acquire(!!options.forceRefresh).finally(() => {
+      if (this.pending === request) this.pending = null;
+    });
+    this.pending = request;
+    return request;
+  }
+
+  private async acquire(skipCache: boolean): Promise<AccessToken> {
+    try {
+      const result = await this.app.acquireTokenByClientCredential({ scopes: [this.account.scope], skipCache });
+      if (!result?.accessToken) {
+        throw new GraphError({
+          code: 'NoToken',
+          reason: 'token-unavailable',
+          source: 'token',
+          hint: 'The sign-in service returned no token',
+        });
+      }
+      if (result.fromCache === false) this.requests++;
+      return { token: result.accessToken, expiresOn: result.expiresOn ?? null, roles: rolesOf(result.accessToken) };
+    } catch (err) {
+      throw tokenError(err);
+    }
+  }
+}
+
+/** msal's configuration for an account: known authority, no discovery, our HTTP stack, no logging of PII. */
+export function msalConfiguration(account: Account, http: HttpStack): Configuration {
+  const authority = `${account.authorityHost}/${account.tenantId}`;
+  const credential = account.credential;
+  return {
+    auth: {
+      clientId: account.applicationId,
+      authority,
+      knownAuthorities: [new URL(account.authorityHost).host],
+      authorityMetadata: JSON.stringify(openIdConfiguration(account)),
+      cloudDiscoveryMetadata: JSON.stringify(cloudDiscovery(account)),
+      ...(credential.type === 'secret'
+        ? { clientSecret: credential.clientSecret }
+        : {
+            clientCertificate:
+              credential.thumbprint.length === 64
+                ? { thumbprintSha256: credential.thumbprint, privateKey: credential.privateKey }
+                : { thumbprint: credential.thumbprint, privateKey: credential.privateKey },
+          }),
+    },
+    system: {
+      networkClient: msalNetworkClient(http),
+      loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
+    },
+  };
+}
+
+/** The authority's OpenID metadata, built locally so msal never fetches it. */
+export function openIdConfiguration(account: Account): Record<string, unknown> {
+  const base = `${account.authorityHost}/${account.tenantId}`;
+  return {
+    token_endpoint: `${base}/oauth2/v2.0/token`,
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+    device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+    jwks_uri: `${account.authorityHost}/${account.tenantId}/discovery/v2.0/keys`,
+    issuer: `${account.authorityHost}/${account.tenantId}/v2.0`,
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+  };
+}
+
+function cloudDiscovery(account: Account): Record<string, unknown> {
+  const host = new URL(account.authorityHost).host;
+  return {
+    tenant_discovery_endpoint: `${account.authorityHost}/${account.tenantId}/v2.0/.well-known/openid-configuration`,
+    'api-version': '1.1',
+    metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+  };
+}
+
+/** The `roles` claim of a JWT access token (empty when the token cannot be read). */
+export function rolesOf(token: string): string[] {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { roles?: unknown };
+    return Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,43 @@
+/** Short node status texts for errors, from the `o365-config.reason.*` catalogue. */
+import { ErrorReason, GraphError } from '../graph/errors';
+import { NodeRED, NodeStatus } from './types';
+
+/** Reasons that concern the account (credentials, permissions, tenant), not one mail. */
+const ACCOUNT_REASONS: ErrorReason[] = [
+  'secret-wrong',
+  'secret-expired',
+  'app-not-found',
+  'tenant-not-found',
+  'certificate-rejected',
+  'scope-invalid',
+  'permission-missing',
+  'access-policy',
+  'config-invalid',
+  'token-unavailable',
+];
+
+/** The short reason of an error, translated. */
+export function reasonText(RED: NodeRED, err: unknown): string {
+  const reason: ErrorReason = err instanceof GraphError ? err.reason : 'unknown';
+  const text = RED._(`o365-config.reason.${reason}`);
+  // RED._ answers the key itself when the catalogue lacks it.
+  if (text && !text.startsWith('o365-config.reason.')) return text;
+  return reason === 'unknown' && err instanceof Error ? err.message.slice(0, 60) : reason.replace(/-/g, ' ');
+}
+
+/** A red ring with the short reason. */
+export function errorStatus(RED: NodeRED, err: unknown): NodeStatus {
+  return { fill: 'red', shape: 'ring', text: reasonText(RED, err) };
+}
+
+/** True when the error concerns the whole account, so every node using it should show it. */
+export function isAccountProblem(err: unknown): err is GraphError {
+  return err instanceof GraphError && ACCOUNT_REASONS.includes(err.reason);
+}
+
+/** A translated text with a fallback when the catalogue lacks the key. */
+export function text(RED: NodeRED, key: string, fallback: string, subs?: Record<string, string | number>): string {
+  const value = RED._(key, subs);
+  if (value && value !== key) return value;
+  return fallback.replace(/__(\w+)__/g, (_, name: string) => String(subs?.[name] ?? ''));
+}

@@ -1,0 +1,87 @@
+/**
+ * The parts of Node-RED's runtime API these nodes use, typed here so the package needs no Node-RED typings.
+ * Only the glue (src/o365-*.ts and src/red/) refers to them.
+ */
+import type { Connection } from '../graph/connection';
+import type { GraphError } from '../graph/errors';
+
+export interface NodeStatus {
+  fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape?: 'ring' | 'dot';
+  text?: string;
+}
+
+export type NodeMessage = Record<string, unknown> & { _msgid?: string };
+
+export interface Node {
+  id: string;
+  type: string;
+  name?: string;
+  z?: string;
+  credentials?: Record<string, string | undefined>;
+  on(event: 'input', listener: (msg: NodeMessage, send: (msg: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => void): void;
+  on(event: 'close', listener: (removed: boolean, done: () => void) => void): void;
+  send(msg: NodeMessage | NodeMessage[]): void;
+  status(status: NodeStatus): void;
+  log(text: string): void;
+  warn(text: string): void;
+  error(err: string | Error, msg?: NodeMessage): void;
+  context(): {
+    get(key: string, store?: string, callback?: (err: Error | null, value: unknown) => void): unknown;
+    set(key: string, value: unknown, store?: string, callback?: (err: Error | null) => void): void;
+  };
+}
+
+export interface ExpressLike {
+  get(path: string, ...handlers: Array<(req: HttpRequest, res: HttpResponse, next: () => void) => void>): void;
+  post(path: string, ...handlers: Array<(req: HttpRequest, res: HttpResponse, next: () => void) => void>): void;
+}
+
+export interface HttpRequest {
+  body?: unknown;
+  query: Record<string, string | undefined>;
+  params: Record<string, string>;
+}
+
+export interface HttpResponse {
+  status(code: number): HttpResponse;
+  json(body: unknown): void;
+}
+
+export interface NodeRED {
+  nodes: {
+    createNode(node: object, config: object): void;
+    registerType(type: string, constructor: Function, options?: object): void; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+    getNode(id: string): unknown;
+    getCredentials(id: string): Record<string, string | undefined> | undefined;
+  };
+  util: {
+    evaluateNodeProperty(
+      value: string,
+      type: string,
+      node: Node,
+      msg: NodeMessage,
+      callback: (err: Error | null, result: unknown) => void,
+    ): void;
+    cloneMessage<T>(msg: T): T;
+  };
+  httpAdmin: ExpressLike;
+  auth: { needsPermission(permission: string): (req: HttpRequest, res: HttpResponse, next: () => void) => void };
+  log: { warn(text: string): void; error(text: string): void; info(text: string): void };
+  settings: Record<string, unknown>;
+  _(key: string, substitutions?: Record<string, string | number>): string;
+}
+
+/** The o365-config node as the mail nodes see it. */
+export interface AccountNode extends Node {
+  /** The shared connection; throws a ConfigError when the account's settings cannot work. */
+  connection(): Connection;
+  /** Registers a node that uses this account, so account problems show in its status; returns the unregister. */
+  attach(user: AccountUser): () => void;
+  /** Shows an account problem (token or permission error) on every attached node's status. */
+  reportAccountProblem(err: GraphError): void;
+}
+
+export interface AccountUser {
+  status(status: NodeStatus): void;
+}

@@ -1,0 +1,56 @@
+/**
+ * Shared set-up for tests that load the nodes into the real Node-RED runtime (node-red-node-test-helper) against the
+ * simulator. NODE_RED_PATH selects another Node-RED (CI runs the suite again on Node-RED 5).
+ */
+import helper from 'node-red-node-test-helper';
+import * as path from 'node:path';
+import type { Simulator } from '../simulator';
+
+const runtime = process.env.NODE_RED_PATH
+  ? require.resolve(path.resolve(process.env.NODE_RED_PATH))
+  : require.resolve('node-red');
+helper.init(runtime);
+
+export { helper };
+
+export const CONFIG_ID = 'account1';
+
+/** The built node modules (npm test builds before testing). */
+export function nodeModules() {
+  return {
+    config: require('../../nodes/o365-config.js'),
+    mailIn: require('../../nodes/o365-mail-in.js'),
+    mailOut: require('../../nodes/o365-mail-out.js'),
+  };
+}
+
+/** An o365-config node pointed at the simulator. */
+export function accountNode(sim: Simulator, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: CONFIG_ID,
+    type: 'o365-config',
+    name: 'simulator',
+    tenantId: sim.tenantId,
+    applicationId: sim.app.clientId,
+    cloud: 'custom',
+    authorityHost: sim.url,
+    graphEndpoint: sim.url,
+    authType: 'secret',
+    certificateThumbprint: '',
+    ...extra,
+  };
+}
+
+/** Credentials for the account node: the simulator app's secret unless given. */
+export function accountCredentials(sim: Simulator, credentials?: Record<string, string>): Record<string, object> {
+  return { [CONFIG_ID]: credentials ?? { clientSecret: sim.app.secrets?.[0]?.value ?? '' } };
+}
+
+/** Resolves when `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
