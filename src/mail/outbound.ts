@@ -1,0 +1,281 @@
+/** Outgoing mail: resolved node inputs -> validated Graph message, sendMail body, and the path to send it by. */
+import { normaliseAttachments, type OutgoingAttachment } from './attachments';
+import { payloadToBody, type BodyType } from './body';
+import { checkRecipientCount, parseRecipients, type EmailAddress } from './recipients';
+
+export type Importance = 'low' | 'normal' | 'high';
+
+export interface GraphRecipient {
+  emailAddress: EmailAddress;
+}
+
+/** Graph message JSON for sending, without attachments. */
+export interface GraphOutgoingMessage {
+  subject: string;
+  body: { contentType: 'text' | 'html'; content: string };
+  toRecipients: GraphRecipient[];
+  ccRecipients: GraphRecipient[];
+  bccRecipients: GraphRecipient[];
+  replyTo?: GraphRecipient[];
+  from?: GraphRecipient;
+  importance?: Importance;
+  internetMessageHeaders?: { name: string; value: string }[];
+}
+
+/** Already resolved by the node (TypedInputs evaluated, fallbacks such as msg.topic / msg.to applied). */
+export interface SendRequestInput {
+  subject: unknown;
+  to: unknown;
+  cc: unknown;
+  bcc: unknown;
+  replyTo?: unknown;
+  from?: unknown;
+  /** 'low' | 'normal' | 'high', case-insensitive; wins over `priority`. */
+  importance?: unknown;
+  /** node-red-node-email's msg.priority: 'high'/1/2 -> high, 'normal'/3 -> normal, 'low'/4/5 -> low. */
+  priority?: unknown;
+  /** { 'x-foo': 'v' }: only X- headers are kept (Graph rejects others); the dropped ones are listed in warnings. */
+  headers?: unknown;
+  /** A Buffer payload with a filename becomes an attachment and the body is empty (node-red-node-email's rule). */
+  payload: unknown;
+  filename?: unknown;
+  attachments?: unknown;
+  bodyType: BodyType;
+}
+
+export interface OutgoingMail {
+  message: GraphOutgoingMessage;
+  attachments: OutgoingAttachment[];
+  warnings: string[];
+}
+
+/** Graph's request body limit. */
+export const SEND_MAIL_LIMIT_BYTES = 4 * 1024 * 1024;
+/** Attachments of 3 MB and more go by upload session. */
+export const UPLOAD_SESSION_THRESHOLD = 3 * 1024 * 1024;
+/** Tenant maximum message size. */
+export const MAX_MESSAGE_BYTES = 150 * 1024 * 1024;
+
+const FILE_ATTACHMENT = '#microsoft.graph.fileAttachment';
+const HEADER_NAME = /^x-[!#$%&'*+.^_`|~0-9a-z-]+$/i;
+
+function toGraph(list: EmailAddress[]): GraphRecipient[] {
+  return list.map((emailAddress) => ({ emailAddress }));
+}
+
+function cleanSubject(subject: unknown): string {
+  const text = subject === undefined || subject === null ? '' : String(subject);
+  // A line break in a subject would fold or inject headers; users mean a space.
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+}
+
+const PRIORITY: Record<string, Importance> = {
+  high: 'high',
+  '1': 'high',
+  '2': 'high',
+  normal: 'normal',
+  '3': 'normal',
+  low: 'low',
+  '4': 'low',
+  '5': 'low',
+};
+
+function resolveImportance(importance: unknown, priority: unknown): Importance | undefined {
+  for (const [field, value, allowed] of [
+    ['importance', importance, "'low', 'normal' or 'high'"],
+    ['priority', priority, "'high' (1, 2), 'normal' (3) or 'low' (4, 5)"],
+  ] as const) {
+    if (value === undefined || value === null || value === '') continue;
+    const key =
+      typeof value === 'string' || typeof value === 'number' ? String(value).trim().toLowerCase() : '';
+    const found =
+      field === 'importance' ? (['low', 'normal', 'high'] as const).find((i) => i === key) : PRIORITY[key];
+    if (!found)
+      throw new RangeError(`${field}: ${JSON.stringify(value) ?? typeof value} is not valid; use ${allowed}`);
+    return found;
+  }
+  return undefined;
+}
+
+function headerValue(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function resolveHeaders(headers: unknown, warnings: string[]): { name: string; value: string }[] {
+  if (headers === undefined || headers === null) return [];
+  if (typeof headers !== 'object' || Array.isArray(headers) || Buffer.isBuffer(headers)) {
+    throw new TypeError(
+      `headers must be an object such as { "X-Order": "42" }, got ${Array.isArray(headers) ? 'array' : typeof headers}`,
+    );
+  }
+  const kept: { name: string; value: string }[] = [];
+  for (const [name, raw] of Object.entries(headers as Record<string, unknown>)) {
+    const value = headerValue(raw);
+    if (!HEADER_NAME.test(name)) {
+      warnings.push(
+        `header ${JSON.stringify(name)} dropped: Graph only accepts custom headers whose names start with X-`,
+      );
+    } else if (value === undefined) {
+      warnings.push(
+        `header ${JSON.stringify(name)} dropped: its value is empty or cannot be converted to text`,
+      );
+    } else if (/[\r\n]/.test(value)) {
+      warnings.push(`header ${JSON.stringify(name)} dropped: its value contains a line break`);
+    } else kept.push({ name, value });
+  }
+  return kept;
+}
+
+function resolveFrom(from: unknown): GraphRecipient | undefined {
+  const list = parseRecipients(from, 'from');
+  if (list.length > 1) throw new RangeError(`from: only one address may send a mail, got ${list.length}`);
+  return list.length ? { emailAddress: list[0] } : undefined;
+}
+
+/**
+ * Builds and validates the mail to send; throws a clear Error for bad input (no recipient, invalid address, more than
+ * 500 recipients, bad importance, bad attachment). Line breaks in the subject become spaces; a non-string subject is
+ * converted with String().
+ */
+export function buildOutgoingMail(input: SendRequestInput): OutgoingMail {
+  if (typeof input !== 'object' || input === null) throw new TypeError('send request must be an object');
+  const warnings: string[] = [];
+  const to = parseRecipients(input.to, 'to');
+  const cc = parseRecipients(input.cc, 'cc');
+  const bcc = parseRecipients(input.bcc, 'bcc');
+  checkRecipientCount(to, cc, bcc);
+  const replyTo = parseRecipients(input.replyTo, 'replyTo');
+  const from = resolveFrom(input.from);
+  const importance = resolveImportance(input.importance, input.priority);
+  const headers = resolveHeaders(input.headers, warnings);
+
+  const attachments = normaliseAttachments(input.attachments);
+  const hasFilename = typeof input.filename === 'string' && input.filename.trim() !== '';
+  let body: GraphOutgoingMessage['body'];
+  if (Buffer.isBuffer(input.payload) && hasFilename) {
+    const [fromPayload] = normaliseAttachments([{ filename: input.filename, content: input.payload }]);
+    attachments.unshift(fromPayload);
+    body = { contentType: input.bodyType === 'html' ? 'html' : 'text', content: '' };
+  } else body = payloadToBody(input.payload, input.bodyType);
+
+  const message: GraphOutgoingMessage = {
+    subject: cleanSubject(input.subject),
+    body,
+    toRecipients: toGraph(to),
+    ccRecipients: toGraph(cc),
+    bccRecipients: toGraph(bcc),
+  };
+  if (replyTo.length) message.replyTo = toGraph(replyTo);
+  if (from) message.from = from;
+  if (importance) message.importance = importance;
+  if (headers.length) message.internetMessageHeaders = headers;
+  return { message, attachments, warnings };
+}
+
+/** Length of the base64 text for `bytes` bytes (with padding). */
+export function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+function attachmentJson(a: OutgoingAttachment, contentBytes: string): object {
+  const json: Record<string, unknown> = {
+    '@odata.type': FILE_ATTACHMENT,
+    name: a.name,
+    contentType: a.contentType,
+    contentBytes,
+    isInline: a.isInline,
+  };
+  if (a.contentId) json.contentId = a.contentId;
+  return json;
+}
+
+function requestJson(
+  mail: OutgoingMail,
+  saveToSentItems: boolean,
+  contentBytes: (a: OutgoingAttachment) => string,
+) {
+  const message: Record<string, unknown> = { ...mail.message };
+  if (mail.attachments.length)
+    message.attachments = mail.attachments.map((a) => attachmentJson(a, contentBytes(a)));
+  return { message, saveToSentItems };
+}
+
+/** For POST .../messages/{id}/attachments: one file attachment, base64-encoded once. */
+export function fileAttachmentBody(a: OutgoingAttachment): object {
+  return attachmentJson(a, a.content.toString('base64'));
+}
+
+/** For POST .../attachments/createUploadSession: describes a large attachment without its content. */
+export function uploadSessionRequestBody(a: OutgoingAttachment): object {
+  const item: Record<string, unknown> = {
+    attachmentType: 'file',
+    name: a.name,
+    size: a.content.length,
+    contentType: a.contentType,
+    isInline: a.isInline,
+  };
+  if (a.contentId) item.contentId = a.contentId;
+  return { AttachmentItem: item };
+}
+
+/** Exact JSON size in bytes of the sendMail request (base64 sizes computed arithmetically, not by encoding). */
+export function sendMailRequestSize(mail: OutgoingMail, saveToSentItems: boolean): number {
+  const skeleton = JSON.stringify(requestJson(mail, saveToSentItems, () => ''));
+  // base64 text is plain ASCII and needs no JSON escaping, so each attachment adds exactly its base64 length.
+  return (
+    Buffer.byteLength(skeleton, 'utf8') +
+    mail.attachments.reduce((n, a) => n + base64Length(a.content.length), 0)
+  );
+}
+
+/** The sendMail JSON body { message: { ..., attachments }, saveToSentItems }, each attachment base64-encoded once. */
+export function sendMailRequestBody(mail: OutgoingMail, saveToSentItems: boolean): object {
+  return requestJson(mail, saveToSentItems, (a) => a.content.toString('base64'));
+}
+
+function fileAttachmentSize(a: OutgoingAttachment): number {
+  return Buffer.byteLength(JSON.stringify(attachmentJson(a, '')), 'utf8') + base64Length(a.content.length);
+}
+
+/**
+ * 'sendMail' when the whole request fits 4 MB; else 'draft', with attachments split into small (under 3 MB, each POSTed)
+ * and large (upload session). Throws when the mail exceeds MAX_MESSAGE_BYTES or its text alone exceeds 4 MB.
+ */
+export function planSend(
+  mail: OutgoingMail,
+  saveToSentItems: boolean,
+): { path: 'sendMail' } | { path: 'draft'; small: OutgoingAttachment[]; large: OutgoingAttachment[] } {
+  const total =
+    Buffer.byteLength(mail.message.body.content, 'utf8') +
+    mail.attachments.reduce((n, a) => n + a.content.length, 0);
+  if (total > MAX_MESSAGE_BYTES) {
+    throw new RangeError(
+      `mail is ${total} bytes, more than the ${MAX_MESSAGE_BYTES} bytes (150 MB) Graph accepts`,
+    );
+  }
+  if (sendMailRequestSize(mail, saveToSentItems) <= SEND_MAIL_LIMIT_BYTES) return { path: 'sendMail' };
+  const draftSize = Buffer.byteLength(JSON.stringify(mail.message), 'utf8');
+  if (draftSize > SEND_MAIL_LIMIT_BYTES) {
+    throw new RangeError(
+      `the mail's body and headers are ${draftSize} bytes, more than the 4 MB Graph accepts in one request; ` +
+        'send large content as an attachment',
+    );
+  }
+  const small: OutgoingAttachment[] = [];
+  const large: OutgoingAttachment[] = [];
+  for (const a of mail.attachments) {
+    // Just under 3 MB, the base64 JSON of one attachment can pass 4 MB: such an attachment goes by upload session too.
+    const fits =
+      a.content.length < UPLOAD_SESSION_THRESHOLD && fileAttachmentSize(a) <= SEND_MAIL_LIMIT_BYTES;
+    (fits ? small : large).push(a);
+  }
+  return { path: 'draft', small, large };
+}

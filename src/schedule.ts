@@ -1,0 +1,275 @@
+/** Polling schedules (Quartz cron, 5-field crontab, fixed interval, manual) and a poller whose polls never overlap. */
+import { Cron, type CronOptions } from 'croner';
+
+export type PollSchedule =
+  { type: 'cron'; expression: string } | { type: 'interval'; seconds: number } | { type: 'manual' };
+
+/** setTimeout cannot wait longer than this; longer waits are re-armed in steps. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+const QUARTZ_FIELDS = ['seconds', 'minutes', 'hours', 'day-of-month', 'month', 'day-of-week', 'year'];
+const CRONTAB_FIELDS = ['minutes', 'hours', 'day-of-month', 'month', 'day-of-week'];
+
+function cronOptions(fieldCount: number): CronOptions {
+  const quartz = fieldCount !== 5;
+  return {
+    paused: true,
+    mode: fieldCount === 5 ? '5-part' : fieldCount === 6 ? '6-part' : '7-part',
+    // Quartz numbers weekdays 1 (SUN) to 7 (SAT) and allows 'start/step' such as 5/15; crontab numbers 0-7.
+    alternativeWeekdays: quartz,
+    sloppyRanges: true,
+  };
+}
+
+function fieldsOf(expression: string): string[] {
+  return expression.trim().split(/\s+/);
+}
+
+/** Quartz rules croner does not enforce itself, checked field by field. */
+function quartzFieldProblem(fields: string[]): string | null {
+  const [, , , dom, , dow] = fields;
+  if (/^L-\d+/i.test(dom))
+    return `day-of-month: ${JSON.stringify(dom)} (an offset from the last day) is not supported`;
+  const numbers = dow.replace(/#\w+|L$/gi, '').match(/\d+/g) ?? [];
+  if (numbers.some((n) => Number(n) < 1 || Number(n) > 7) && !/\//.test(dow)) {
+    return `day-of-week: ${JSON.stringify(dow)} is out of range; Quartz numbers days 1 (SUN) to 7 (SAT), or use SUN-SAT`;
+  }
+  const open = (f: string) => f === '?' || f === '*';
+  if (!open(dom) && !open(dow)) {
+    return `day-of-month ${JSON.stringify(dom)} and day-of-week ${JSON.stringify(dow)} are both set; use ? in one of them`;
+  }
+  return null;
+}
+
+function cronError(err: unknown): string {
+  return String((err as Error)?.message ?? err).replace(/^CronPattern:\s*/, '');
+}
+
+/** Names the first field croner rejects, by trying each field alone in an otherwise open expression. */
+function badField(fields: string[]): string | null {
+  const names = fields.length === 5 ? CRONTAB_FIELDS : QUARTZ_FIELDS;
+  const open: string[] = fields.map((_, i) => (fields.length !== 5 && i === 0 ? '0' : '*'));
+  for (let i = 0; i < fields.length; i++) {
+    const probe = [...open];
+    probe[i] = fields[i];
+    try {
+      new Cron(probe.join(' '), cronOptions(fields.length));
+    } catch (err) {
+      return `${names[i]}: ${JSON.stringify(fields[i])} is not valid (${cronError(err)})`;
+    }
+  }
+  return null;
+}
+
+function buildCron(expression: string): Cron {
+  const fields = fieldsOf(expression);
+  return new Cron(fields.join(' '), cronOptions(fields.length));
+}
+
+/**
+ * Validates a cron expression: Quartz (6 fields with seconds, or 7 with year; '?', 'L', 'W', '#', names) or a 5-field
+ * crontab. Returns null when valid, else a clear message naming the bad field.
+ */
+export function checkCron(expression: string): string | null {
+  if (typeof expression !== 'string' || expression.trim() === '') return 'cron expression is empty';
+  const fields = fieldsOf(expression);
+  if (fields.length < 5 || fields.length > 7) {
+    return (
+      `cron expression ${JSON.stringify(expression.trim())} has ${fields.length} field${fields.length === 1 ? '' : 's'}; use Quartz ` +
+      '(seconds minutes hours day-of-month month day-of-week [year], e.g. "0 */5 * * * ?") or a 5-field crontab'
+    );
+  }
+  const problem = (fields.length !== 5 ? quartzFieldProblem(fields) : null) ?? badField(fields);
+  if (problem) return `cron expression ${JSON.stringify(expression.trim())}: ${problem}`;
+  let cron: Cron;
+  try {
+    cron = buildCron(expression);
+  } catch (err) {
+    return `cron expression ${JSON.stringify(expression.trim())} is not valid: ${cronError(err)}`;
+  }
+  if (!cron.nextRun(new Date())) {
+    return `cron expression ${JSON.stringify(expression.trim())} never runs again (an impossible date, or a past year)`;
+  }
+  return null;
+}
+
+/** Returns null for a usable schedule, else a message saying what is wrong with it. */
+export function checkSchedule(schedule: PollSchedule): string | null {
+  if (typeof schedule !== 'object' || schedule === null) return 'schedule is missing';
+  switch (schedule.type) {
+    case 'cron':
+      return checkCron(schedule.expression);
+    case 'interval':
+      return typeof schedule.seconds === 'number' && Number.isFinite(schedule.seconds) && schedule.seconds > 0
+        ? null
+        : `interval must be a number of seconds greater than 0, got ${JSON.stringify(schedule.seconds)}`;
+    case 'manual':
+      return null;
+    default:
+      return `schedule type must be 'cron', 'interval' or 'manual', got ${JSON.stringify((schedule as { type: unknown }).type)}`;
+  }
+}
+
+function assertSchedule(schedule: PollSchedule): void {
+  const problem = checkSchedule(schedule);
+  if (problem) throw new RangeError(problem);
+}
+
+/** The next `count` run times after `from` ([] for manual polling). */
+export function nextRuns(schedule: PollSchedule, from: Date, count: number): Date[] {
+  assertSchedule(schedule);
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`count must be a whole number >= 0, got ${count}`);
+  if (count === 0 || schedule.type === 'manual') return [];
+  if (schedule.type === 'interval') {
+    return Array.from(
+      { length: count },
+      (_, i) => new Date(from.getTime() + (i + 1) * schedule.seconds * 1000),
+    );
+  }
+  return buildCron(schedule.expression).nextRuns(count, from);
+}
+
+export interface PollerOptions {
+  pollOnStart: boolean;
+  onError: (err: Error) => void;
+  onIdle?: (nextRunAt: Date | null) => void;
+  onPollStart?: () => void;
+  setTimer?: typeof setTimeout;
+  clearTimer?: typeof clearTimeout;
+  now?: () => Date;
+  /** How long stop() waits for a poll that ignores its AbortSignal (default 2000 ms). */
+  stopGraceMs?: number;
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/**
+ * Runs pollOnce on the schedule. Polls never overlap: trigger() during a poll queues exactly one more poll after it.
+ * stop() clears every timer, aborts the running poll and resolves when it has settled, or after a grace period.
+ */
+export class Poller {
+  private readonly setTimer: typeof setTimeout;
+  private readonly clearTimer: typeof clearTimeout;
+  private readonly now: () => Date;
+  private timer: Timer | null = null;
+  private started = false;
+  private stopped = false;
+  private pending = false;
+  private current: Promise<void> | null = null;
+  private controller: AbortController | null = null;
+  private next: Date | null = null;
+
+  constructor(
+    private readonly schedule: PollSchedule,
+    private readonly pollOnce: (signal: AbortSignal) => Promise<void>,
+    private readonly options: PollerOptions,
+  ) {
+    assertSchedule(schedule);
+    if (typeof pollOnce !== 'function') throw new TypeError('pollOnce must be a function');
+    this.setTimer = options.setTimer ?? setTimeout;
+    this.clearTimer = options.clearTimer ?? clearTimeout;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** True while a poll is in progress. */
+  get running(): boolean {
+    return this.current !== null;
+  }
+
+  /** When the next scheduled poll starts (null while polling, when manual, or after stop). */
+  get nextRunAt(): Date | null {
+    return this.next;
+  }
+
+  /** Starts the schedule (and polls at once when pollOnStart); calling it again does nothing. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    if (this.options.pollOnStart) this.poll();
+    else this.arm();
+  }
+
+  /** Polls now, or once more right after the poll in progress (several triggers make one poll). */
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.current) this.pending = true;
+    else this.poll();
+  }
+
+  /** Stops for good: clears timers, aborts the running poll, resolves once it settled (at most the grace period). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.pending = false;
+    this.cancelTimer();
+    this.next = null;
+    this.controller?.abort();
+    const current = this.current;
+    if (!current) return;
+    let grace: Timer | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      grace = this.setTimer(resolve, this.options.stopGraceMs ?? 2000);
+    });
+    await Promise.race([current, timeout]);
+    if (grace !== undefined) this.clearTimer(grace);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) this.clearTimer(this.timer);
+    this.timer = null;
+  }
+
+  private arm(): void {
+    this.cancelTimer();
+    const [next] = this.schedule.type === 'manual' ? [] : nextRuns(this.schedule, this.now(), 1);
+    this.next = next ?? null;
+    this.safely(() => this.options.onIdle?.(this.next));
+    if (this.next) this.waitUntil(this.next);
+  }
+
+  private waitUntil(at: Date): void {
+    const delay = Math.max(0, at.getTime() - this.now().getTime());
+    // setTimeout fires at once for delays over 2^31-1 ms (about 24.8 days); wait in steps instead.
+    if (delay > MAX_TIMER_DELAY_MS) this.timer = this.setTimer(() => this.waitUntil(at), MAX_TIMER_DELAY_MS);
+    else this.timer = this.setTimer(() => this.poll(), delay);
+  }
+
+  private poll(): void {
+    if (this.stopped) return;
+    this.cancelTimer();
+    this.next = null;
+    const controller = new AbortController();
+    this.controller = controller;
+    this.safely(() => this.options.onPollStart?.());
+    this.current = (async () => {
+      try {
+        await this.pollOnce(controller.signal);
+      } catch (err) {
+        if (!this.stopped)
+          this.safely(() => this.options.onError(err instanceof Error ? err : new Error(String(err))));
+      }
+    })().finally(() => {
+      this.current = null;
+      this.controller = null;
+      if (this.stopped) return;
+      try {
+        if (this.pending) {
+          this.pending = false;
+          this.poll();
+        } else if (this.started) this.arm();
+      } catch (err) {
+        // An exception here would be an unhandled rejection, which stops Node-RED; report it instead.
+        this.safely(() => this.options.onError(err instanceof Error ? err : new Error(String(err))));
+      }
+    });
+  }
+
+  /** Callbacks belong to the node; one that throws must not break the schedule. */
+  private safely(callback: () => void): void {
+    try {
+      callback();
+    } catch {
+      // Ignored on purpose: the poller keeps its schedule whatever a listener does.
+    }
+  }
+}
