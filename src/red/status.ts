@@ -16,12 +16,15 @@ const ACCOUNT_REASONS: ErrorReason[] = [
   'token-unavailable',
 ];
 
+/** The config node's catalogue: RED._ of the mail nodes would otherwise look in their own catalogue. */
+const CONFIG_CATALOGUE = '@mailgraph/node-red-o365-mail/o365-config';
+
 /** The short reason of an error, translated. */
 export function reasonText(RED: NodeRED, err: unknown): string {
   const reason: ErrorReason = err instanceof GraphError ? err.reason : 'unknown';
-  const text = RED._(`o365-config.reason.${reason}`);
+  const text = RED._(`${CONFIG_CATALOGUE}:o365-config.reason.${reason}`);
   // RED._ answers the key itself when the catalogue lacks it.
-  if (text && !text.startsWith('o365-config.reason.')) return text;
+  if (text && !text.includes('o365-config.reason.')) return text;
   return reason === 'unknown' && err instanceof Error ? err.message.slice(0, 60) : reason.replace(/-/g, ' ');
 }
 
@@ -38,6 +41,6 @@ export function isAccountProblem(err: unknown): err is GraphError {
 /** A translated text with a fallback when the catalogue lacks the key. */
 export function text(RED: NodeRED, key: string, fallback: string, subs?: Record<string, string | number>): string {
   const value = RED._(key, subs);
-  if (value && value !== key) return value;
+  if (value && !value.endsWith(key)) return value;
   return fallback.replace(/__(\w+)__/g, (_, name: string) => String(subs?.[name] ?? ''));
 }
