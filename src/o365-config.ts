@@ -71,8 +71,10 @@ export = function register(RED: NodeRED): void {
 
 /** Runs Test connection on the dialog's values; stored credentials stand in for unchanged password fields. */
 async function runTest(RED: NodeRED, body: unknown) {
-  if (!body || typeof body !== 'object') throw new Error('expected a JSON body with the account settings');
-  const input = body as Record<string, unknown> & { credentials?: Record<string, unknown> };
+  const input = (body ?? {}) as Record<string, unknown> & { credentials?: Record<string, unknown> };
+  if (typeof input !== 'object' || typeof input.tenantId !== 'string' || typeof input.applicationId !== 'string') {
+    throw new Error('expected a JSON body with the account settings (tenantId, applicationId, cloud, credentials...)');
+  }
   const stored = typeof input.id === 'string' ? (RED.nodes.getCredentials(input.id) ?? {}) : {};
   const given = input.credentials && typeof input.credentials === 'object' ? input.credentials : {};
   const credentials: Record<string, string> = {};
