@@ -1,0 +1,177 @@
+/** Graph handlers for messages: list, get, PATCH, DELETE, move, create draft, MIME ($value). */
+import { applyPatch, messageFromBody, type MessageBody } from './compose';
+import { badRequest, GraphFailure, notFound } from './errors';
+import { contextUrl, linkWith, looksLikeId, pathFolder } from './graph-folders';
+import { exchangeId } from './ids';
+import { renderMime } from './mime';
+import { compareBy, parseMessageQuery, parseSelect, type MessageQuery } from './odata';
+import { requireBody, type GraphReply, type HandlerContext } from './handler';
+import type { MessageRecord } from './store';
+import { messageView } from './views';
+
+/** The body type asked for with `Prefer: outlook.body-content-type="text"|"html"`. */
+export function preferredBodyType(ctx: HandlerContext): { bodyType?: 'text' | 'html'; applied?: string } {
+  const prefer = ctx.call.headers.prefer ?? '';
+  const m = /outlook\.body-content-type\s*=\s*"?(text|html)"?/i.exec(prefer);
+  if (!m) return {};
+  const bodyType = m[1].toLowerCase() as 'text' | 'html';
+  return { bodyType, applied: `outlook.body-content-type="${bodyType}"` };
+}
+
+/** The message named in the path; 404 when unknown, 400 when the id is malformed. */
+export function pathMessage(ctx: HandlerContext): MessageRecord {
+  if (ctx.params.folder) pathFolder(ctx);
+  const record = ctx.mailbox.messages.get(ctx.params.id);
+  if (record) return record;
+  throw looksLikeId(ctx.params.id)
+    ? notFound()
+    : new GraphFailure(400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
+}
+
+function rejectUnknownOptions(query: Record<string, string>, allowed: string[]): void {
+  for (const key of Object.keys(query)) {
+    if (key.startsWith('$') && !allowed.includes(key.slice(1).toLowerCase())) {
+      throw badRequest(`Query option '${key}' is not allowed.`);
+    }
+  }
+}
+
+function records(ctx: HandlerContext, q: MessageQuery): Iterable<MessageRecord> {
+  const { store } = ctx.state;
+  const byReceived = q.order.length === 1 && q.order[0].property === 'receiveddatetime';
+  if (byReceived && ctx.params.folder) {
+    return store.folderRecords(ctx.mailbox, pathFolder(ctx), !q.order[0].descending);
+  }
+  const all = ctx.params.folder
+    ? [...store.folderRecords(ctx.mailbox, pathFolder(ctx))]
+    : store.allRecords(ctx.mailbox);
+  if (!byReceived) {
+    const cmp = compareBy(q.order);
+    all.sort((a, b) => cmp(a.message, b.message));
+  } else if (!q.order[0].descending) all.reverse();
+  return all;
+}
+
+export function listMessages(ctx: HandlerContext): GraphReply {
+  const q = parseMessageQuery(ctx.call.query);
+  const { bodyType, applied } = preferredBodyType(ctx);
+  const match = q.filter ?? q.search;
+  const page: MessageRecord[] = [];
+  let seen = 0;
+  let more = false;
+  let total = 0;
+  // One pass, stopping as soon as the page is full (unless $count needs every match).
+  for (const record of records(ctx, q)) {
+    if (match && !match(record.message)) continue;
+    total++;
+    if (seen++ < q.skip) continue;
+    if (page.length < q.top) page.push(record);
+    else {
+      more = true;
+      if (!q.count) break;
+    }
+  }
+  const body: Record<string, unknown> = {
+    '@odata.context': contextUrl(
+      ctx,
+      ctx.params.folder ? `mailFolders('${ctx.params.folder}')/messages` : 'messages',
+    ),
+  };
+  if (q.count) body['@odata.count'] = total;
+  body.value = page.map((r) =>
+    messageView(r.message, {
+      select: q.select,
+      expandAttachments: q.expandAttachments,
+      bodyType,
+      basic: ctx.basic,
+    }),
+  );
+  if (more) body['@odata.nextLink'] = linkWith(ctx, { $skip: String(q.skip + q.top) });
+  return {
+    status: 200,
+    headers: applied ? { 'Preference-Applied': applied } : {},
+    body,
+    schema: 'messageCollectionResponse',
+  };
+}
+
+export function getMessage(ctx: HandlerContext): GraphReply {
+  const record = pathMessage(ctx);
+  const query = ctx.call.query;
+  rejectUnknownOptions(query, ['select', 'expand']);
+  const expand = query.$expand ?? query.expand;
+  if (expand !== undefined && expand.trim().toLowerCase() !== 'attachments') {
+    throw badRequest(
+      `Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.message'.`,
+    );
+  }
+  const { bodyType, applied } = preferredBodyType(ctx);
+  const view = messageView(record.message, {
+    select: parseSelect(query.$select ?? query.select),
+    expandAttachments: expand !== undefined,
+    bodyType,
+    basic: ctx.basic,
+  });
+  return {
+    status: 200,
+    headers: applied ? { 'Preference-Applied': applied } : {},
+    body: { '@odata.context': contextUrl(ctx, 'messages/$entity'), ...view },
+    schema: 'message',
+  };
+}
+
+export function patchMessage(ctx: HandlerContext): GraphReply {
+  const patch = requireBody<MessageBody>(ctx, 'message');
+  const record = pathMessage(ctx);
+  applyPatch(record.message, patch);
+  ctx.state.store.touch(record);
+  return {
+    status: 200,
+    body: { '@odata.context': contextUrl(ctx, 'messages/$entity'), ...messageView(record.message) },
+    schema: 'message',
+  };
+}
+
+export function deleteMessage(ctx: HandlerContext): GraphReply {
+  const record = pathMessage(ctx);
+  if (!ctx.state.store.remove(ctx.mailbox, record.message.id)) throw notFound();
+  return { status: 204 };
+}
+
+export function moveMessage(ctx: HandlerContext): GraphReply {
+  const body = requireBody<Record<string, string>>(ctx, 'moveRequest');
+  const destinationId = Object.entries(body).find(([k]) => k.toLowerCase() === 'destinationid')?.[1] ?? '';
+  const destination = pathFolder(ctx, destinationId);
+  const record = pathMessage(ctx);
+  const { store } = ctx.state;
+  // Check-and-remove happens in one synchronous step: of two concurrent moves exactly one finds the message.
+  if (!store.remove(ctx.mailbox, record.message.id)) throw notFound();
+  const moved = { ...record.message, id: exchangeId() };
+  const stored = store.insert(ctx.mailbox, destination, moved);
+  store.touch(stored);
+  return {
+    status: 201,
+    body: { '@odata.context': contextUrl(ctx, 'messages/$entity'), ...messageView(stored.message) },
+    schema: 'message',
+  };
+}
+
+export function createDraft(ctx: HandlerContext): GraphReply {
+  const body = requireBody<MessageBody>(ctx, 'message');
+  const folder = ctx.params.folder ? pathFolder(ctx) : pathFolder(ctx, 'drafts');
+  const message = messageFromBody(body, {
+    isDraft: true,
+    from: { emailAddress: { name: ctx.mailbox.displayName, address: ctx.mailbox.address } },
+  });
+  const record = ctx.state.store.insert(ctx.mailbox, folder, message);
+  return {
+    status: 201,
+    body: { '@odata.context': contextUrl(ctx, 'messages/$entity'), ...messageView(record.message) },
+    schema: 'message',
+  };
+}
+
+export function getMime(ctx: HandlerContext): GraphReply {
+  const record = pathMessage(ctx);
+  return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: renderMime(record.message) };
+}

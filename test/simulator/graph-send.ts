@@ -1,0 +1,134 @@
+/** Graph handlers that send mail: sendMail and draft /send, with delivery to simulated mailboxes. */
+import { messageFromBody, type MessageBody } from './compose';
+import { badRequest, GraphFailure } from './errors';
+import { pathFolder } from './graph-folders';
+import { pathMessage } from './graph-messages';
+import { exchangeId, graphTime } from './ids';
+import { requireBody, type GraphReply, type HandlerContext } from './handler';
+import type { SimState } from './state';
+import { cloneMessage, defaultHeaders, refreshDerived, type Mailbox } from './store';
+import type { StoredMessage } from './types';
+
+const ADDRESS = /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/;
+
+function checkRecipients(message: StoredMessage): void {
+  const all = [...message.toRecipients, ...message.ccRecipients, ...message.bccRecipients];
+  if (all.length === 0) {
+    throw badRequest('At least one recipient is required, but none were found.', 'ErrorInvalidRecipients');
+  }
+  const invalid = all.find((r) => !ADDRESS.test(r.emailAddress.address));
+  if (invalid) {
+    throw badRequest(
+      `At least one recipient is not valid., Recipient '${invalid.emailAddress.address}' is not resolved. All recipients must be resolved before a message can be submitted.`,
+      'ErrorInvalidRecipients',
+    );
+  }
+}
+
+function checkSendAs(mailbox: Mailbox, message: StoredMessage): void {
+  const from = message.from?.emailAddress.address.toLowerCase();
+  if (from && from !== mailbox.address && !mailbox.sendAs.has(from)) {
+    throw new GraphFailure(
+      403,
+      'ErrorSendAsDenied',
+      'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.',
+    );
+  }
+}
+
+/** Puts the sent copy in Sent Items (when asked) and a received copy in each simulated recipient's inbox. */
+export function deliver(
+  state: SimState,
+  sender: Mailbox,
+  message: StoredMessage,
+  opts: { saveToSentItems: boolean; via: 'sendMail' | 'draft' },
+): void {
+  const now = graphTime(Date.now());
+  message.isDraft = false;
+  message.sentDateTime = now;
+  message.receivedDateTime = now;
+  if (!message.from) message.from = { emailAddress: { name: sender.displayName, address: sender.address } };
+  if (!message.sender) message.sender = message.from;
+  const custom = message.internetMessageHeaders;
+  refreshDerived(message);
+  const store = state.store;
+  if (opts.saveToSentItems) {
+    const copy = cloneMessage(message);
+    copy.id = exchangeId();
+    copy.isRead = true;
+    copy.internetMessageHeaders = [];
+    store.insert(
+      sender,
+      store.findFolder(sender, 'sentitems') as NonNullable<ReturnType<typeof store.findFolder>>,
+      copy,
+    );
+  }
+  const addresses = new Set(
+    [...message.toRecipients, ...message.ccRecipients, ...message.bccRecipients].map((r) =>
+      r.emailAddress.address.toLowerCase(),
+    ),
+  );
+  for (const address of addresses) {
+    const recipient = store.findMailbox(address);
+    if (!recipient || recipient.state !== 'active' || recipient.address !== address) continue;
+    const copy = cloneMessage(message);
+    copy.id = exchangeId();
+    copy.isRead = false;
+    copy.bccRecipients = [];
+    copy.internetMessageHeaders = defaultHeaders(
+      copy,
+      Object.fromEntries(custom.map((h) => [h.name, h.value])),
+    );
+    refreshDerived(copy);
+    store.insert(
+      recipient,
+      store.findFolder(recipient, 'inbox') as NonNullable<ReturnType<typeof store.findFolder>>,
+      copy,
+    );
+  }
+  state.sent.push({
+    mailbox: sender.address,
+    via: opts.via,
+    saveToSentItems: opts.saveToSentItems,
+    message: cloneMessage(message),
+    at: new Date(),
+  });
+}
+
+export function sendMail(ctx: HandlerContext): GraphReply {
+  const body = requireBody<Record<string, unknown>>(ctx, 'sendMailRequest');
+  const param = (name: string): unknown => Object.entries(body).find(([k]) => k.toLowerCase() === name)?.[1];
+  const save = param('savetosentitems');
+  const message = messageFromBody(param('message') as MessageBody, {
+    from: { emailAddress: { name: ctx.mailbox.displayName, address: ctx.mailbox.address } },
+  });
+  checkRecipients(message);
+  checkSendAs(ctx.mailbox, message);
+  deliver(ctx.state, ctx.mailbox, message, {
+    saveToSentItems: !(save === false || String(save).toLowerCase() === 'false'),
+    via: 'sendMail',
+  });
+  return { status: 202 };
+}
+
+export function sendDraft(ctx: HandlerContext): GraphReply {
+  const record = pathMessage(ctx);
+  if (
+    ctx.call.bodyBytes > 0 &&
+    ctx.call.body !== undefined &&
+    Object.keys(ctx.call.body as object).length > 0
+  ) {
+    throw badRequest('The send action takes no parameters.', 'RequestBodyRead');
+  }
+  const message = record.message;
+  if (!message.isDraft) {
+    throw badRequest('Only a draft message can be sent.', 'ErrorInvalidOperation');
+  }
+  checkRecipients(message);
+  checkSendAs(ctx.mailbox, message);
+  pathFolder(ctx, 'drafts');
+  ctx.state.store.remove(ctx.mailbox, message.id);
+  // Graph always keeps a copy in Sent Items on this path (saveToSentItems does not apply).
+  deliver(ctx.state, ctx.mailbox, cloneMessage(message), { saveToSentItems: true, via: 'draft' });
+  return { status: 202 };
+}

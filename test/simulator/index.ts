@@ -1,0 +1,348 @@
+/** Local Microsoft identity platform + Graph v1.0 mail simulator for tests, the benchmark and `npm start`. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { serverCertificate } from './certs';
+import type { FaultRule } from './faults';
+import { Identity } from './identity';
+import { Transport } from './server';
+import { emptyCounters, SimState } from './state';
+import { cloneMessage, MailStore } from './store';
+import type {
+  AppRegistration,
+  Counters,
+  FaultMatch,
+  RateLimit,
+  RequestRecord,
+  SchemaViolation,
+  SeedMessage,
+  SentRecord,
+  SimulatorOptions,
+  StoredMessage,
+} from './types';
+
+export type {
+  Address,
+  AppRegistration,
+  Counters,
+  FaultMatch,
+  Operation,
+  RateLimit,
+  Recipient,
+  RequestRecord,
+  SchemaViolation,
+  SeedAttachment,
+  SeedMessage,
+  SentRecord,
+  SimulatorOptions,
+  StoredAttachment,
+  StoredMessage,
+} from './types';
+
+export const DEFAULT_TENANT_ID = '8d2f5a8e-1b7c-4c1e-9f3a-2d6e4b7c9a10';
+export const DEFAULT_TENANT_DOMAIN = 'contoso.example';
+
+export const DEFAULT_APP: AppRegistration = {
+  clientId: '0b7c6a3e-5d2f-4e8a-9c1b-7f3e2a1d5c60',
+  secrets: [{ value: 'sim-secret-value' }],
+  roles: ['Mail.ReadWrite', 'Mail.Send'],
+};
+
+/** CA files this process wrote; removed at exit even when a test forgets stop(). */
+const ownedCaFiles = new Set<string>();
+process.once('exit', () => {
+  for (const file of ownedCaFiles) fs.rmSync(file, { force: true });
+});
+
+function copyApp(app: AppRegistration): AppRegistration {
+  return {
+    clientId: app.clientId,
+    secrets: app.secrets?.map((s) => ({ ...s })),
+    certificates: app.certificates ? [...app.certificates] : undefined,
+    roles: [...app.roles],
+    deniedMailboxes: app.deniedMailboxes ? [...app.deniedMailboxes] : undefined,
+  };
+}
+
+/** A running simulator; see README.md in this folder for the control API. */
+export class Simulator {
+  url = '';
+  readonly tenantId: string;
+  readonly tenantDomain: string;
+  ca = '';
+  caFile = '';
+  readonly app: AppRegistration;
+  private readonly state: SimState;
+  private readonly store: MailStore;
+  private readonly identity: Identity;
+  private readonly transport: Transport;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private arrivalCount = 0;
+  private ownsCaFile = false;
+
+  /** Use startSimulator(); the constructor does not listen. */
+  constructor(private readonly options: SimulatorOptions = {}) {
+    this.tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+    this.tenantDomain = (options.tenantDomain ?? DEFAULT_TENANT_DOMAIN).toLowerCase();
+    const lifetime = options.tokenLifetimeSec ?? 3600;
+    if (!Number.isFinite(lifetime) || lifetime <= 0)
+      throw new Error(`simulator: tokenLifetimeSec must be > 0, got ${lifetime}`);
+    const apps = (options.apps?.length ? options.apps : [DEFAULT_APP]).map(copyApp);
+    this.app = apps[0];
+    this.store = new MailStore(this.tenantDomain);
+    this.identity = new Identity({
+      tenantId: this.tenantId,
+      tenantDomain: this.tenantDomain,
+      apps,
+      tokenLifetimeSec: lifetime,
+      url: () => this.url,
+    });
+    this.state = new SimState(this.store, this.identity, {
+      latencyMs: options.latencyMs ?? 0,
+      concurrencyLimit: options.concurrencyLimit ?? 4,
+      rateLimit: options.rateLimit ?? null,
+    });
+    this.transport = new Transport(this.state);
+    for (const mailbox of options.mailboxes ?? [`user@${this.tenantDomain}`]) this.addMailbox(mailbox);
+  }
+
+  /** Generates or loads the certificate, writes the CA file and starts listening. */
+  async start(): Promise<this> {
+    const cert = await serverCertificate();
+    this.ca = cert.cert;
+    this.ownsCaFile = !this.options.caFile;
+    this.caFile =
+      this.options.caFile ?? path.join(os.tmpdir(), `o365-sim-ca-${process.pid}-${Date.now()}.pem`);
+    fs.writeFileSync(this.caFile, cert.cert);
+    if (this.ownsCaFile) ownedCaFiles.add(this.caFile);
+    const port = await this.transport.listen(cert, this.options.port ?? 0);
+    this.url = `https://127.0.0.1:${port}`;
+    this.state.baseUrl = this.url;
+    return this;
+  }
+
+  get authorityHost(): string {
+    return this.url;
+  }
+
+  get graphEndpoint(): string {
+    return this.url;
+  }
+
+  get counters(): Counters {
+    return this.state.counters;
+  }
+
+  get requests(): RequestRecord[] {
+    return this.state.requests;
+  }
+
+  get schemaViolations(): SchemaViolation[] {
+    return this.state.schemaViolations;
+  }
+
+  get sent(): SentRecord[] {
+    return this.state.sent;
+  }
+
+  /** The OpenID configuration document (for msal's authorityMetadata) without an HTTP request. */
+  openidConfiguration(tenant: string = this.tenantId): Record<string, unknown> {
+    return this.identity.openidConfiguration(tenant);
+  }
+
+  /** Zeroes the counters and clears the request log and schema violations. */
+  resetCounters(): void {
+    this.state.counters = emptyCounters();
+    this.state.requests = [];
+    this.state.schemaViolations = [];
+  }
+
+  // ---- faults and load ----
+
+  throttleNext(n: number, opts: { retryAfter?: number | null; match?: FaultMatch } = {}): void {
+    this.state.faults.add({
+      kind: 'throttle',
+      remaining: n,
+      match: opts.match ?? {},
+      retryAfter: opts.retryAfter === undefined ? 1 : opts.retryAfter,
+    });
+  }
+
+  failNext(
+    n: number,
+    status: number,
+    opts: { code?: string; retryAfter?: number | null; match?: FaultMatch } = {},
+  ): void {
+    if (!Number.isInteger(status) || status < 400 || status > 599)
+      throw new Error(`simulator: failNext status must be 400-599, got ${status}`);
+    const codes: Record<number, string> = {
+      500: 'InternalServerError',
+      502: 'BadGateway',
+      503: 'ServiceUnavailable',
+      504: 'GatewayTimeout',
+    };
+    const rule: FaultRule = {
+      kind: 'fail',
+      remaining: n,
+      match: opts.match ?? {},
+      status,
+      code: opts.code ?? codes[status] ?? 'UnknownError',
+      retryAfter: opts.retryAfter === undefined ? null : opts.retryAfter,
+    };
+    this.state.faults.add(rule);
+  }
+
+  dropNext(n: number, opts: { after?: boolean; match?: FaultMatch } = {}): void {
+    this.state.faults.add({
+      kind: 'drop',
+      remaining: n,
+      match: opts.match ?? {},
+      after: opts.after ?? false,
+    });
+  }
+
+  slowNext(n: number, delayMs: number, opts: { match?: FaultMatch } = {}): void {
+    if (!(delayMs >= 0)) throw new Error(`simulator: slowNext delayMs must be >= 0, got ${delayMs}`);
+    this.state.faults.add({ kind: 'slow', remaining: n, match: opts.match ?? {}, delayMs });
+  }
+
+  malformedNext(n: number, opts: { match?: FaultMatch } = {}): void {
+    this.state.faults.add({ kind: 'malformed', remaining: n, match: opts.match ?? {} });
+  }
+
+  setTokenOutage(on: boolean): void {
+    this.identity.outage = on;
+  }
+
+  expireTokens(): void {
+    this.identity.expireAll();
+  }
+
+  expireUploadSessions(): void {
+    for (const session of this.state.uploads.values()) session.expired = true;
+  }
+
+  invalidateDeltaTokens(): void {
+    this.state.deltaGeneration++;
+  }
+
+  setLatency(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`simulator: latency must be >= 0, got ${ms}`);
+    this.state.limits.latencyMs = ms;
+  }
+
+  setConcurrencyLimit(n: number): void {
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`simulator: concurrency limit must be a whole number >= 0, got ${n}`);
+    this.state.limits.concurrencyLimit = n;
+  }
+
+  setRateLimit(rate: RateLimit | null): void {
+    if (rate && (!(rate.operations > 0) || !(rate.windowMs > 0))) {
+      throw new Error('simulator: rate limit needs operations > 0 and windowMs > 0');
+    }
+    this.state.limits.rateLimit = rate ? { ...rate } : null;
+  }
+
+  setRoles(clientId: string, roles: string[]): void {
+    const app = this.identity.app(clientId);
+    if (!app) throw new Error(`simulator: no app registration '${clientId}'`);
+    app.roles = [...roles];
+  }
+
+  /** Lets `mailbox` send with `from` set to `address` (Exchange "Send As" permission). */
+  grantSendAs(mailbox: string, address: string): void {
+    this.store.mailbox(mailbox).sendAs.add(address.toLowerCase());
+  }
+
+  clearFaults(): void {
+    this.state.faults.clear();
+    this.identity.outage = false;
+  }
+
+  // ---- data ----
+
+  addMailbox(address: string, opts: { state?: 'active' | 'inactive' } = {}): void {
+    this.store.addMailbox(address, opts.state ?? 'active');
+  }
+
+  userId(address: string): string {
+    return this.store.mailbox(address).userId;
+  }
+
+  addFolder(mailbox: string, parent: string, displayName: string): string {
+    const box = this.store.mailbox(mailbox);
+    const parentFolder = this.store.folderByPath(box, parent);
+    const existing = this.store
+      .childFolders(box, parentFolder)
+      .find((f) => f.displayName.toLowerCase() === displayName.toLowerCase());
+    return (existing ?? this.store.createFolder(box, parentFolder, displayName)).id;
+  }
+
+  folderId(mailbox: string, pathOrWellKnown: string): string {
+    const box = this.store.mailbox(mailbox);
+    return this.store.folderByPath(box, pathOrWellKnown).id;
+  }
+
+  addMessage(mailbox: string, folder: string, seed: SeedMessage = {}): string {
+    const box = this.store.mailbox(mailbox);
+    const target = this.store.folderByPath(box, folder);
+    const message = this.store.fromSeed(box, seed);
+    return this.store.insert(box, target, message).message.id;
+  }
+
+  seedMessages(mailbox: string, folder: string, n: number, make?: (i: number) => SeedMessage): string[] {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++)
+      ids.push(this.addMessage(mailbox, folder, make ? make(i) : { subject: `Test mail ${i + 1}` }));
+    return ids;
+  }
+
+  /** Snapshot of the messages of a mailbox (or one folder), newest first. */
+  messages(mailbox: string, folder?: string): StoredMessage[] {
+    const box = this.store.mailbox(mailbox);
+    const records = folder
+      ? [...this.store.folderRecords(box, this.store.folderByPath(box, folder))]
+      : this.store.allRecords(box);
+    return records.map((r) => cloneMessage(r.message));
+  }
+
+  getMessage(mailbox: string, id: string): StoredMessage | undefined {
+    const record = this.store.mailbox(mailbox).messages.get(id);
+    return record ? cloneMessage(record.message) : undefined;
+  }
+
+  /** Adds a new unread mail to the inbox every `everyMs` until stop(). */
+  startArrivals(mailbox: string, everyMs: number): void {
+    if (!(everyMs > 0)) throw new Error(`simulator: arrival interval must be > 0, got ${everyMs}`);
+    this.store.mailbox(mailbox);
+    const timer = setInterval(() => {
+      this.arrivalCount++;
+      this.addMessage(mailbox, 'inbox', {
+        subject: `New order #${1000 + this.arrivalCount}`,
+        from: { name: 'Order desk', address: `orders@${this.tenantDomain}` },
+        body: `<p>Order <b>#${1000 + this.arrivalCount}</b> arrived at ${new Date().toISOString()}.</p>`,
+        bodyType: 'html',
+        receivedDateTime: new Date().toISOString(),
+      });
+    }, everyMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Closes the server and every socket at once and stops timers. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers.clear();
+    await this.transport.close();
+    if (this.ownsCaFile) {
+      fs.rmSync(this.caFile, { force: true });
+      ownedCaFiles.delete(this.caFile);
+    }
+  }
+}
+
+/** Starts a simulator listening on 127.0.0.1 (random port unless options.port). */
+export async function startSimulator(options?: SimulatorOptions): Promise<Simulator> {
+  return new Simulator(options).start();
+}

@@ -1,0 +1,337 @@
+/** Graph v1.0 routing and the per-operation pipeline: auth, roles, mailbox, faults, limits, schema checks. */
+import { accessDenied, badRequest, GraphFailure, graphErrorBody, tooLarge } from './errors';
+import { delay, DropConnection, type FaultRule } from './faults';
+import type { TokenClaims } from './identity';
+import type { SimState } from './state';
+import type { Mailbox } from './store';
+import type { GraphCall, GraphReply, HandlerContext } from './handler';
+import type { Operation } from './types';
+import * as folders from './graph-folders';
+import * as messages from './graph-messages';
+import * as attachments from './graph-attachments';
+import * as send from './graph-send';
+import { deltaMessages } from './delta';
+
+export type { GraphCall, GraphReply, HandlerContext } from './handler';
+
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+type Need = 'read' | 'readFull' | 'write' | 'send' | 'user';
+type Handler = (ctx: HandlerContext) => Promise<GraphReply> | GraphReply;
+
+interface Route {
+  operation: Operation;
+  method: string;
+  /** Segments; ':name' captures, matched case-insensitively. */
+  pattern: string[];
+  need: Need;
+  handler: Handler;
+}
+
+const M = ['users', ':user'];
+const MSG = (...rest: string[]): string[][] => [
+  [...M, 'messages', ':id', ...rest],
+  [...M, 'mailfolders', ':folder', 'messages', ':id', ...rest],
+];
+
+function routes(): Route[] {
+  const list: Route[] = [];
+  const add = (
+    operation: Operation,
+    method: string,
+    patterns: string[][],
+    need: Need,
+    handler: Handler,
+  ): void => {
+    for (const pattern of patterns) list.push({ operation, method, pattern, need, handler });
+  };
+  add('getUser', 'GET', [M], 'user', folders.getUser);
+  add(
+    'listFolders',
+    'GET',
+    [
+      [...M, 'mailfolders'],
+      [...M, 'mailfolders', ':folder', 'childfolders'],
+    ],
+    'read',
+    folders.listFolders,
+  );
+  add(
+    'createFolder',
+    'POST',
+    [
+      [...M, 'mailfolders'],
+      [...M, 'mailfolders', ':folder', 'childfolders'],
+    ],
+    'write',
+    folders.createFolder,
+  );
+  add('getFolder', 'GET', [[...M, 'mailfolders', ':folder']], 'read', folders.getFolder);
+  add('delta', 'GET', [[...M, 'mailfolders', ':folder', 'messages', 'delta']], 'read', deltaMessages);
+  add(
+    'listMessages',
+    'GET',
+    [
+      [...M, 'messages'],
+      [...M, 'mailfolders', ':folder', 'messages'],
+    ],
+    'read',
+    messages.listMessages,
+  );
+  add(
+    'createDraft',
+    'POST',
+    [
+      [...M, 'messages'],
+      [...M, 'mailfolders', ':folder', 'messages'],
+    ],
+    'write',
+    messages.createDraft,
+  );
+  add('sendMail', 'POST', [[...M, 'sendmail']], 'send', send.sendMail);
+  add('getMessage', 'GET', MSG(), 'read', messages.getMessage);
+  add('patchMessage', 'PATCH', MSG(), 'write', messages.patchMessage);
+  add('deleteMessage', 'DELETE', MSG(), 'write', messages.deleteMessage);
+  add('getMime', 'GET', MSG('$value'), 'readFull', messages.getMime);
+  add('moveMessage', 'POST', MSG('move'), 'write', messages.moveMessage);
+  add('sendDraft', 'POST', MSG('send'), 'send', send.sendDraft);
+  add('listAttachments', 'GET', MSG('attachments'), 'readFull', attachments.listAttachments);
+  add('addAttachment', 'POST', MSG('attachments'), 'write', attachments.addAttachment);
+  add(
+    'createUploadSession',
+    'POST',
+    MSG('attachments', 'createuploadsession'),
+    'write',
+    attachments.createUploadSession,
+  );
+  add('getAttachment', 'GET', MSG('attachments', ':attachment'), 'readFull', attachments.getAttachment);
+  add(
+    'getAttachmentValue',
+    'GET',
+    MSG('attachments', ':attachment', '$value'),
+    'readFull',
+    attachments.getAttachmentValue,
+  );
+  return list;
+}
+
+const ROUTES = routes();
+
+interface Matched {
+  route: Route;
+  params: Record<string, string>;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`The request URI segment '${segment}' is not valid percent-encoding.`);
+  }
+}
+
+/** Finds the route of a call; throws Graph's 400/405 answers. */
+export function matchRoute(method: string, path: string): Matched {
+  const raw = path.split('/').filter((s) => s.length > 0);
+  const segments = raw.map(decodeSegment);
+  if (segments[0]?.toLowerCase() === 'me') {
+    throw badRequest('/me request is only valid with delegated authentication flow.');
+  }
+  let methodMismatch = false;
+  for (const route of ROUTES) {
+    if (route.pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const ok = route.pattern.every((p, i) => {
+      if (p.startsWith(':')) {
+        params[p.slice(1)] = segments[i];
+        return segments[i].length > 0;
+      }
+      // Graph accepts action names with their namespace too (microsoft.graph.move).
+      const s = segments[i].toLowerCase();
+      return s === p || s === `microsoft.graph.${p}`;
+    });
+    if (!ok) continue;
+    if (route.method !== method.toUpperCase()) {
+      methodMismatch = true;
+      continue;
+    }
+    // 'delta' is a function, not a message id; prefer the literal route (listed first).
+    return { route, params };
+  }
+  if (methodMismatch)
+    throw new GraphFailure(
+      405,
+      'BadRequest',
+      `The HTTP method '${method}' is not allowed for this resource.`,
+    );
+  const unknown = segments.find((s, i) => i > 0 && !/^[^/]+$/.test(s)) ?? segments[segments.length - 1] ?? '';
+  throw badRequest(`Resource not found for the segment '${unknown}'.`);
+}
+
+function hasRole(claims: TokenClaims, state: SimState, need: Need): { ok: boolean; basic: boolean } {
+  // Roles are read from the app registration so that sim.setRoles() applies at once (documented simplification).
+  const roles = new Set(state.identity.app(claims.appid)?.roles ?? claims.roles ?? []);
+  const full = roles.has('Mail.Read') || roles.has('Mail.ReadWrite');
+  const basic = roles.has('Mail.ReadBasic') || roles.has('Mail.ReadBasic.All');
+  switch (need) {
+    case 'read':
+      return { ok: full || basic, basic: !full };
+    case 'readFull':
+      return { ok: full, basic: false };
+    case 'write':
+      return { ok: roles.has('Mail.ReadWrite'), basic: false };
+    case 'send':
+      return { ok: roles.has('Mail.Send'), basic: false };
+    case 'user':
+      return {
+        ok: ['User.Read.All', 'User.ReadBasic.All', 'Directory.Read.All'].some((r) => roles.has(r)),
+        basic: false,
+      };
+  }
+}
+
+/** Resolves the mailbox in the path: 404 unknown or inactive, 403 denied by an access policy. */
+export function resolveMailbox(state: SimState, ref: string, appId: string): Mailbox {
+  const mailbox = state.store.findMailbox(ref);
+  if (!mailbox) throw new GraphFailure(404, 'ErrorInvalidUser', `The requested user '${ref}' is invalid.`);
+  if (mailbox.state === 'inactive') {
+    throw new GraphFailure(
+      404,
+      'MailboxNotEnabledForRESTAPI',
+      'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
+    );
+  }
+  const app = state.identity.app(appId);
+  if (
+    app?.deniedMailboxes?.some(
+      (d) => d.toLowerCase() === mailbox.address || d.toLowerCase() === mailbox.userId,
+    )
+  ) {
+    throw new GraphFailure(
+      403,
+      'ErrorAccessDenied',
+      'Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings.',
+    );
+  }
+  return mailbox;
+}
+
+/** Outcome of one operation, with what the transport must do besides answering. */
+export interface Outcome {
+  reply: GraphReply;
+  operation: Operation | null;
+  mailbox: string | null;
+  /** Destroy the connection instead of answering (after the operation when it ran). */
+  drop?: boolean;
+  malformed?: boolean;
+}
+
+/** Turns a failure into Graph's error reply. */
+export function failureReply(
+  failure: GraphFailure,
+  call: { requestId: string; clientRequestId: string },
+): GraphReply {
+  return {
+    status: failure.status,
+    headers: { ...failure.headers },
+    body: graphErrorBody(failure.code, failure.message, call.requestId, call.clientRequestId),
+    schema: 'odataError',
+  };
+}
+
+/** Applies a fault that answers instead of the operation; undefined when the operation should run. */
+function faultReply(rule: FaultRule): GraphFailure | undefined {
+  if (rule.kind === 'throttle') {
+    return new GraphFailure(
+      429,
+      'ApplicationThrottled',
+      'Application is over its MailboxConcurrency limit.',
+      rule.retryAfter === null ? {} : { 'Retry-After': String(rule.retryAfter) },
+    );
+  }
+  if (rule.kind === 'fail') {
+    return new GraphFailure(
+      rule.status,
+      rule.code,
+      rule.status >= 500
+        ? 'The service is temporarily unavailable. Please retry later.'
+        : 'Injected failure.',
+      rule.retryAfter === null ? {} : { 'Retry-After': String(rule.retryAfter) },
+    );
+  }
+  return undefined;
+}
+
+/** Runs one Graph operation through the whole pipeline. Never throws except DropConnection. */
+export async function executeGraph(
+  state: SimState,
+  call: GraphCall,
+  authorization: string | undefined,
+): Promise<Outcome> {
+  let operation: Operation | null = null;
+  let mailboxName: string | null = null;
+  let rule: FaultRule | undefined;
+  try {
+    const { route, params } = matchRoute(call.method, call.path);
+    operation = route.operation;
+    state.countOperation(operation);
+    const claims = state.identity.verify(authorization);
+    const access = hasRole(claims, state, route.need);
+    if (!access.ok) throw accessDenied();
+    const mailbox = resolveMailbox(state, params.user, claims.appid);
+    mailboxName = mailbox.address;
+    rule = state.faults.take({
+      operation,
+      method: call.method,
+      mailbox: mailboxName,
+      path: call.path,
+      inBatch: call.inBatch,
+    });
+    if (rule) {
+      const failure = faultReply(rule);
+      if (failure) throw failure;
+      if (rule.kind === 'drop' && !rule.after) throw new DropConnection();
+      if (rule.kind === 'slow') await delay(rule.delayMs);
+    }
+    if (call.bodyBytes > MAX_REQUEST_BYTES) throw tooLarge();
+    const reply = await state.limits.run(mailbox.address, async () =>
+      route.handler({ state, call, mailbox, params, claims, basic: access.basic }),
+    );
+    if (rule?.kind === 'drop') throw new DropConnection();
+    return finish(state, call.path, {
+      reply,
+      operation,
+      mailbox: mailboxName,
+      malformed: rule?.kind === 'malformed',
+    });
+  } catch (err) {
+    if (err instanceof DropConnection) throw err;
+    if (!(err instanceof GraphFailure)) {
+      const failure = new GraphFailure(
+        500,
+        'InternalServerError',
+        `Simulator error: ${(err as Error).message}`,
+      );
+      return finish(state, call.path, {
+        reply: failureReply(failure, call),
+        operation,
+        mailbox: mailboxName,
+      });
+    }
+    if (err.status === 429) state.counters.throttled++;
+    return finish(state, call.path, { reply: failureReply(err, call), operation, mailbox: mailboxName });
+  }
+}
+
+/** Records response schema violations of an outcome and passes it on. */
+export function finish(state: SimState, path: string, outcome: Outcome): Outcome {
+  const { reply } = outcome;
+  if (reply.schema && reply.body !== undefined && !Buffer.isBuffer(reply.body)) {
+    if (reply.schema.endsWith('[]')) {
+      // Collections without a wrapper schema: check every item.
+      const items = (reply.body as { value?: unknown[] }).value ?? [];
+      for (const item of items) state.validate('response', 'lenient', reply.schema.slice(0, -2), item, path);
+    } else state.validate('response', 'lenient', reply.schema, reply.body, path);
+  }
+  return outcome;
+}

@@ -1,0 +1,226 @@
+/** Public types of the Graph + identity simulator (test-only, never shipped). */
+
+export type Operation =
+  | 'token'
+  | 'discovery'
+  | 'listFolders'
+  | 'getFolder'
+  | 'createFolder'
+  | 'listMessages'
+  | 'delta'
+  | 'getMessage'
+  | 'patchMessage'
+  | 'deleteMessage'
+  | 'moveMessage'
+  | 'getMime'
+  | 'listAttachments'
+  | 'getAttachment'
+  | 'getAttachmentValue'
+  | 'addAttachment'
+  | 'createUploadSession'
+  | 'uploadChunk'
+  | 'sendMail'
+  | 'createDraft'
+  | 'sendDraft'
+  | 'batch'
+  | 'getUser';
+
+export const OPERATIONS: readonly Operation[] = [
+  'token',
+  'discovery',
+  'listFolders',
+  'getFolder',
+  'createFolder',
+  'listMessages',
+  'delta',
+  'getMessage',
+  'patchMessage',
+  'deleteMessage',
+  'moveMessage',
+  'getMime',
+  'listAttachments',
+  'getAttachment',
+  'getAttachmentValue',
+  'addAttachment',
+  'createUploadSession',
+  'uploadChunk',
+  'sendMail',
+  'createDraft',
+  'sendDraft',
+  'batch',
+  'getUser',
+];
+
+export interface AppRegistration {
+  clientId: string;
+  secrets?: { value: string; expired?: boolean }[];
+  /** PEM certificates whose private keys may sign client assertions. */
+  certificates?: string[];
+  /** Application permissions granted, put in the token's `roles` claim. */
+  roles: string[];
+  /** An application access policy denies these mailboxes (403). */
+  deniedMailboxes?: string[];
+}
+
+export interface RateLimit {
+  operations: number;
+  windowMs: number;
+}
+
+export interface SimulatorOptions {
+  /** 0 = random (default). */
+  port?: number;
+  tenantId?: string;
+  tenantDomain?: string;
+  apps?: AppRegistration[];
+  tokenLifetimeSec?: number;
+  latencyMs?: number;
+  /** Per mailbox, default 4; 0 = unlimited. */
+  concurrencyLimit?: number;
+  rateLimit?: RateLimit | null;
+  caFile?: string;
+  mailboxes?: string[];
+}
+
+export interface FaultMatch {
+  operation?: Operation | Operation[];
+  method?: string;
+  mailbox?: string;
+  pathIncludes?: string;
+  inBatch?: boolean;
+}
+
+export interface Address {
+  name?: string;
+  address: string;
+}
+
+export interface SeedMessage {
+  subject?: string;
+  from?: string | Address | null;
+  to?: string[];
+  cc?: string[];
+  bcc?: string[];
+  replyTo?: string[];
+  body?: string;
+  bodyType?: 'text' | 'html';
+  isRead?: boolean;
+  importance?: 'low' | 'normal' | 'high';
+  receivedDateTime?: string;
+  headers?: Record<string, string>;
+  internetMessageId?: string;
+  attachments?: SeedAttachment[];
+}
+
+export type SeedAttachment =
+  | {
+      kind: 'file';
+      name: string;
+      contentType?: string;
+      content: Buffer;
+      isInline?: boolean;
+      contentId?: string;
+    }
+  | { kind: 'item'; name: string; message: SeedMessage }
+  | { kind: 'reference'; name: string; sourceUrl?: string };
+
+export interface Recipient {
+  emailAddress: { name: string; address: string };
+}
+
+export interface StoredAttachment {
+  '@odata.type':
+    | '#microsoft.graph.fileAttachment'
+    | '#microsoft.graph.itemAttachment'
+    | '#microsoft.graph.referenceAttachment';
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  isInline: boolean;
+  lastModifiedDateTime: string;
+  contentId?: string | null;
+  /** Bytes of a file attachment (empty for reference attachments). */
+  content: Buffer;
+  /** The attached message of an item attachment. */
+  item?: StoredMessage;
+  sourceUrl?: string;
+}
+
+export interface StoredMessage {
+  id: string;
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  changeKey: string;
+  categories: string[];
+  receivedDateTime: string;
+  sentDateTime: string;
+  hasAttachments: boolean;
+  internetMessageId: string;
+  subject: string;
+  bodyPreview: string;
+  importance: 'low' | 'normal' | 'high';
+  parentFolderId: string;
+  conversationId: string;
+  conversationIndex: string;
+  isDeliveryReceiptRequested: boolean;
+  isReadReceiptRequested: boolean;
+  isRead: boolean;
+  isDraft: boolean;
+  webLink: string;
+  inferenceClassification: 'focused' | 'other';
+  body: { contentType: 'text' | 'html'; content: string };
+  sender: Recipient | null;
+  from: Recipient | null;
+  toRecipients: Recipient[];
+  ccRecipients: Recipient[];
+  bccRecipients: Recipient[];
+  replyTo: Recipient[];
+  flag: { flagStatus: 'notFlagged' | 'complete' | 'flagged' };
+  internetMessageHeaders: { name: string; value: string }[];
+  attachments: StoredAttachment[];
+}
+
+export interface SentRecord {
+  mailbox: string;
+  via: 'sendMail' | 'draft';
+  saveToSentItems: boolean;
+  message: StoredMessage;
+  at: Date;
+}
+
+export interface Counters {
+  tokenRequests: number;
+  discoveryRequests: number;
+  /** HTTP requests to /v1.0 and to upload URLs. */
+  graphRequests: number;
+  /** Graph operations, batch items included. */
+  operations: number;
+  byOperation: Record<Operation, number>;
+  batchRequests: number;
+  throttled: number;
+  bytesIn: number;
+  bytesOut: number;
+  maxInFlightByMailbox: Record<string, number>;
+}
+
+export interface RequestRecord {
+  at: Date;
+  method: string;
+  /** Exactly as received, still percent-encoded, without the query. */
+  rawPath: string;
+  query: Record<string, string>;
+  operation: Operation | null;
+  mailbox: string | null;
+  status: number;
+  inBatch: boolean;
+  /** Lower-case names; authorization removed. */
+  headers: Record<string, string>;
+}
+
+export interface SchemaViolation {
+  direction: 'request' | 'response';
+  schema: string;
+  path: string;
+  errors: string[];
+}
