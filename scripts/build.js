@@ -28,7 +28,9 @@ try {
   console.error('build: TypeScript is not installed; run "npm install" (it installs devDependencies) first.');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], {
+  stdio: 'inherit',
+});
 if (result.status !== 0) process.exit(result.status || 1);
 
 const iconsOut = path.join(nodesDir, 'icons');

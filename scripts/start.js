@@ -15,7 +15,9 @@ const readline = require('readline');
 const root = path.resolve(__dirname, '..');
 const port = Number(process.env.PORT || 1880);
 const simPort = Number(process.env.O365_SIM_PORT || 18443);
-const live = ['O365_TENANT_ID', 'O365_CLIENT_ID', 'O365_CLIENT_SECRET', 'O365_MAILBOX'].every((v) => process.env[v]);
+const live = ['O365_TENANT_ID', 'O365_CLIENT_ID', 'O365_CLIENT_SECRET', 'O365_MAILBOX'].every(
+  (v) => process.env[v],
+);
 const children = [];
 
 function fail(message) {
@@ -42,7 +44,15 @@ function startSimulator(userDir) {
   const tsx = require.resolve('tsx/cli', { paths: [root] });
   const child = spawn(
     process.execPath,
-    [tsx, path.join(root, 'test', 'simulator', 'standalone.ts'), '--demo', '--port', String(simPort), '--ca-file', caFile],
+    [
+      tsx,
+      path.join(root, 'test', 'simulator', 'standalone.ts'),
+      '--demo',
+      '--port',
+      String(simPort),
+      '--ca-file',
+      caFile,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(child);
@@ -82,7 +92,9 @@ function writeSettings(userDir) {
 
 /** The demo flow with its account pointed at the simulator or at Microsoft 365. */
 function demoFlow(target) {
-  const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', '01 - Receive mail to debug.json'), 'utf8'));
+  const flow = JSON.parse(
+    fs.readFileSync(path.join(root, 'examples', '01 - Receive mail to debug.json'), 'utf8'),
+  );
   for (const node of flow) {
     if (node.type === 'o365-config') {
       Object.assign(node, target.account);
@@ -104,7 +116,11 @@ function request(method, urlPath, body) {
         method,
         timeout: 10_000,
         headers: data
-          ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), 'Node-RED-Deployment-Type': 'full' }
+          ? {
+              'Content-Type': 'application/json',
+              'Content-Length': Buffer.byteLength(data),
+              'Node-RED-Deployment-Type': 'full',
+            }
           : {},
       },
       (res) => {
@@ -172,7 +188,13 @@ async function main() {
 
   const nodeRed = spawn(
     process.execPath,
-    [require.resolve('node-red/red.js', { paths: [root] }), '-u', userDir, '-s', path.join(userDir, 'settings.js')],
+    [
+      require.resolve('node-red/red.js', { paths: [root] }),
+      '-u',
+      userDir,
+      '-s',
+      path.join(userDir, 'settings.js'),
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'], env },
   );
   children.push(nodeRed);
@@ -182,7 +204,8 @@ async function main() {
   const hasDemo = Array.isArray(deployed) && deployed.some((n) => n.type === 'o365-config');
   if (!hasDemo || process.env.O365_DEMO_RESET) {
     const res = await request('POST', '/flows', demoFlow(target));
-    if (res.status !== 204 && res.status !== 200) fail(`deploying the demo flow failed: HTTP ${res.status} ${res.text}`);
+    if (res.status !== 204 && res.status !== 200)
+      fail(`deploying the demo flow failed: HTTP ${res.status} ${res.text}`);
   }
   console.log('');
   console.log(`Running against ${target.description}.`);

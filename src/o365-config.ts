@@ -72,8 +72,14 @@ export = function register(RED: NodeRED): void {
 /** Runs Test connection on the dialog's values; stored credentials stand in for unchanged password fields. */
 async function runTest(RED: NodeRED, body: unknown) {
   const input = (body ?? {}) as Record<string, unknown> & { credentials?: Record<string, unknown> };
-  if (typeof input !== 'object' || typeof input.tenantId !== 'string' || typeof input.applicationId !== 'string') {
-    throw new Error('expected a JSON body with the account settings (tenantId, applicationId, cloud, credentials...)');
+  if (
+    typeof input !== 'object' ||
+    typeof input.tenantId !== 'string' ||
+    typeof input.applicationId !== 'string'
+  ) {
+    throw new Error(
+      'expected a JSON body with the account settings (tenantId, applicationId, cloud, credentials...)',
+    );
   }
   const stored = typeof input.id === 'string' ? (RED.nodes.getCredentials(input.id) ?? {}) : {};
   const given = input.credentials && typeof input.credentials === 'object' ? input.credentials : {};
@@ -87,7 +93,15 @@ async function runTest(RED: NodeRED, body: unknown) {
     }
   }
   const settings: AccountSettings = { ...credentials };
-  for (const name of ['tenantId', 'applicationId', 'cloud', 'authorityHost', 'graphEndpoint', 'authType', 'certificateThumbprint'] as const) {
+  for (const name of [
+    'tenantId',
+    'applicationId',
+    'cloud',
+    'authorityHost',
+    'graphEndpoint',
+    'authType',
+    'certificateThumbprint',
+  ] as const) {
     if (typeof input[name] === 'string') settings[name] = substituteEnv(input[name] as string);
   }
   const mailbox = typeof input.mailbox === 'string' ? substituteEnv(input.mailbox) : undefined;
@@ -103,7 +117,10 @@ function credentialsOf(credentials: Record<string, string | undefined> | undefin
 
 /** `${VAR}` as Node-RED resolves it for node properties. */
 function substituteEnv(value: string): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => process.env[name] ?? whole);
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g,
+    (whole, name: string) => process.env[name] ?? whole,
+  );
 }
 
 /** Defence in depth: no answer ever carries a secret, even if a service echoed one. */

@@ -45,9 +45,15 @@ export interface Account {
 
 /** The authority host and Graph endpoint of each national cloud. */
 export const CLOUDS: Record<Exclude<Cloud, 'custom'>, { authorityHost: string; graphEndpoint: string }> = {
-  global: { authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com' },
+  global: {
+    authorityHost: 'https://login.microsoftonline.com',
+    graphEndpoint: 'https://graph.microsoft.com',
+  },
   usgov: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://graph.microsoft.us' },
-  usgovdod: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://dod-graph.microsoft.us' },
+  usgovdod: {
+    authorityHost: 'https://login.microsoftonline.us',
+    graphEndpoint: 'https://dod-graph.microsoft.us',
+  },
   china: {
     authorityHost: 'https://login.chinacloudapi.cn',
     graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn',
@@ -95,14 +101,16 @@ function credentialOf(settings: AccountSettings): Account['credential'] {
   const authType = (settings.authType || 'secret') as AuthType;
   if (authType === 'secret') {
     const clientSecret = settings.clientSecret ?? '';
-    if (!clientSecret) throw new ConfigError('No client secret: paste the Value of a client secret of the app');
+    if (!clientSecret)
+      throw new ConfigError('No client secret: paste the Value of a client secret of the app');
     return { type: 'secret', clientSecret };
   }
   if (authType !== 'certificate') {
     throw new ConfigError(`Unknown authentication type "${settings.authType}": use secret or certificate`);
   }
   const privateKey = (settings.privateKey ?? '').trim();
-  if (!privateKey) throw new ConfigError('No private key: paste the PKCS#8 PEM private key of the certificate');
+  if (!privateKey)
+    throw new ConfigError('No private key: paste the PKCS#8 PEM private key of the certificate');
   if (!/-----BEGIN (ENCRYPTED )?PRIVATE KEY-----/.test(privateKey)) {
     throw new ConfigError('The private key must be PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)');
   }
@@ -121,9 +129,12 @@ function credentialOf(settings: AccountSettings): Account['credential'] {
     }
     thumbprint = given || derived.sha256;
   }
-  if (!thumbprint) throw new ConfigError('No certificate thumbprint: give the thumbprint or the PEM certificate');
+  if (!thumbprint)
+    throw new ConfigError('No certificate thumbprint: give the thumbprint or the PEM certificate');
   if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(thumbprint)) {
-    throw new ConfigError('The certificate thumbprint must be 40 (SHA-1) or 64 (SHA-256) hexadecimal characters');
+    throw new ConfigError(
+      'The certificate thumbprint must be 40 (SHA-1) or 64 (SHA-256) hexadecimal characters',
+    );
   }
   return { type: 'certificate', privateKey, thumbprint: thumbprint.toLowerCase(), certificate };
 }

@@ -107,7 +107,8 @@ export class GraphClient {
   async *pages<T>(req: MailRequest): AsyncGenerator<Page<T>> {
     let next: MailRequest | null = req;
     while (next) {
-      const response: GraphResponse<Record<string, unknown>> = await this.request<Record<string, unknown>>(next);
+      const response: GraphResponse<Record<string, unknown>> =
+        await this.request<Record<string, unknown>>(next);
       const data = response.data ?? {};
       const value = Array.isArray(data.value) ? (data.value as T[]) : [];
       const nextLink = typeof data['@odata.nextLink'] === 'string' ? data['@odata.nextLink'] : undefined;
@@ -169,7 +170,12 @@ export class GraphClient {
       pending = retryLater;
       if (pending.length > 0) {
         this.stats.retries++;
-        this.options.onRetry?.({ attempt: round, delayMs: retryAfterMs, status: 429, code: 'BatchItemsThrottled' });
+        this.options.onRetry?.({
+          attempt: round,
+          delayMs: retryAfterMs,
+          status: 429,
+          code: 'BatchItemsThrottled',
+        });
         await sleep(Math.min(retryAfterMs, this.retry.maxDelayMs), options.signal);
       }
     }
@@ -221,7 +227,10 @@ export class GraphClient {
       const raw = Buffer.from(response.data as ArrayBuffer);
       if (response.status >= 200 && response.status < 300) {
         if (req.responseType === 'buffer') {
-          return { kind: 'ok', response: { status: response.status, headers: responseHeaders, data: raw as T } };
+          return {
+            kind: 'ok',
+            response: { status: response.status, headers: responseHeaders, data: raw as T },
+          };
         }
         const parsed = parseJson(raw);
         if (parsed.ok) {
@@ -304,7 +313,9 @@ function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-function withoutUndefined(query: Record<string, string | number | boolean | undefined>): Record<string, string> {
+function withoutUndefined(
+  query: Record<string, string | number | boolean | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) if (value !== undefined) out[key] = String(value);
   return out;

@@ -21,7 +21,11 @@ export interface TestReport {
 
 /** What each use of the nodes needs, and which granted permissions satisfy it. */
 const NEEDS: { need: string; permission: string; satisfiedBy: string[] }[] = [
-  { need: 'receive and mark read, move or delete', permission: 'Mail.ReadWrite', satisfiedBy: ['Mail.ReadWrite'] },
+  {
+    need: 'receive and mark read, move or delete',
+    permission: 'Mail.ReadWrite',
+    satisfiedBy: ['Mail.ReadWrite'],
+  },
   { need: 'receive with action none', permission: 'Mail.Read', satisfiedBy: ['Mail.Read', 'Mail.ReadWrite'] },
   { need: 'send', permission: 'Mail.Send', satisfiedBy: ['Mail.Send'] },
 ];
@@ -34,7 +38,11 @@ export async function testConnection(
 ): Promise<TestReport> {
   let connection: Connection;
   try {
-    connection = new Connection(settings, { timeoutMs: 30_000, ...options, retry: { maxAttempts: 2, maxTotalDelayMs: 5_000 } });
+    connection = new Connection(settings, {
+      timeoutMs: 30_000,
+      ...options,
+      retry: { maxAttempts: 2, maxTotalDelayMs: 5_000 },
+    });
   } catch (err) {
     return { token: failure(err), roles: [], checks: [] };
   }
@@ -49,7 +57,11 @@ export async function testConnection(
     const report: TestReport = {
       token: { ok: true, expiresOn: expiresOn?.toISOString() },
       roles,
-      checks: NEEDS.map((n) => ({ need: n.need, permission: n.permission, ok: n.satisfiedBy.some((p) => roles.includes(p)) })),
+      checks: NEEDS.map((n) => ({
+        need: n.need,
+        permission: n.permission,
+        ok: n.satisfiedBy.some((p) => roles.includes(p)),
+      })),
     };
     const address = (mailbox ?? '').trim();
     if (address) {

@@ -162,7 +162,11 @@ export function tokenError(err: unknown): GraphError {
       hint: 'The sign-in service did not answer in time',
     });
   }
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|network|certificate|self[- ]signed/i.test(text)) {
+  if (
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|network|certificate|self[- ]signed/i.test(
+      text,
+    )
+  ) {
     return new GraphError({
       code: 'TokenNetworkError',
       reason: 'network',
@@ -204,10 +208,18 @@ export function graphError(
   const code = typeof error.code === 'string' ? error.code : `HTTP${status}`;
   const serviceMessage = firstLine(typeof error.message === 'string' ? error.message : '');
   const inner = (error.innerError ?? {}) as Record<string, unknown>;
-  const requestId = headers['request-id'] || (typeof inner['request-id'] === 'string' ? inner['request-id'] : '');
+  const requestId =
+    headers['request-id'] || (typeof inner['request-id'] === 'string' ? inner['request-id'] : '');
   const retryAfterMs = parseRetryAfter(headers['retry-after']);
   const mailbox = context.mailbox ? `mailbox ${context.mailbox}` : 'the mailbox';
-  const base = { code, status, requestId: requestId || undefined, retryAfterMs, serviceMessage, source: 'graph' as const };
+  const base = {
+    code,
+    status,
+    requestId: requestId || undefined,
+    retryAfterMs,
+    serviceMessage,
+    source: 'graph' as const,
+  };
 
   if (status === 401) {
     return new GraphError({
@@ -238,7 +250,10 @@ export function graphError(
       hint: `The ${mailbox} is inactive, soft-deleted or on-premises; Graph can only reach Exchange Online mailboxes`,
     });
   }
-  if (status === 404 && (code === 'ErrorInvalidUser' || code === 'ResourceNotFound' || /user/i.test(serviceMessage))) {
+  if (
+    status === 404 &&
+    (code === 'ErrorInvalidUser' || code === 'ResourceNotFound' || /user/i.test(serviceMessage))
+  ) {
     return new GraphError({
       ...base,
       reason: 'mailbox-not-found',
@@ -252,12 +267,20 @@ export function graphError(
     return new GraphError({ ...base, reason: 'throttled', hint: `Graph is throttling ${mailbox}` });
   }
   if (status === 413) {
-    return new GraphError({ ...base, reason: 'bad-request', hint: 'The request is larger than Graph accepts' });
+    return new GraphError({
+      ...base,
+      reason: 'bad-request',
+      hint: 'The request is larger than Graph accepts',
+    });
   }
   if (status >= 500) {
     return new GraphError({ ...base, reason: 'unavailable', hint: serviceMessage || 'Graph is unavailable' });
   }
-  return new GraphError({ ...base, reason: 'bad-request', hint: serviceMessage || `Graph answered HTTP ${status}` });
+  return new GraphError({
+    ...base,
+    reason: 'bad-request',
+    hint: serviceMessage || `Graph answered HTTP ${status}`,
+  });
 }
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds (undefined when absent or unreadable). */

@@ -83,7 +83,11 @@ interface MsalResponse<T> {
 /** msal-node's `system.networkClient`, so token requests share the proxy, TLS and timeout settings. */
 export function msalNetworkClient(stack: HttpStack) {
   const send = async <T>(config: AxiosRequestConfig): Promise<MsalResponse<T>> => {
-    const response = await stack.axios.request({ ...config, responseType: 'text', transformResponse: (x) => x });
+    const response = await stack.axios.request({
+      ...config,
+      responseType: 'text',
+      transformResponse: (x) => x,
+    });
     const raw = typeof response.data === 'string' ? response.data : '';
     let body: unknown = {};
     try {

@@ -116,7 +116,8 @@ export class MailApi {
       );
       return response.data.id;
     } catch (err) {
-      if (err instanceof GraphError && (err.reason === 'item-not-found' || err.status === 400)) return undefined;
+      if (err instanceof GraphError && (err.reason === 'item-not-found' || err.status === 400))
+        return undefined;
       throw err;
     }
   }
@@ -152,7 +153,11 @@ export class MailApi {
   }
 
   /** Pages of messages of a folder, newest first unless `orderby` says otherwise. */
-  listMessages(folderId: string, options: ListOptions, signal?: AbortSignal): AsyncGenerator<Page<GraphMessage>> {
+  listMessages(
+    folderId: string,
+    options: ListOptions,
+    signal?: AbortSignal,
+  ): AsyncGenerator<Page<GraphMessage>> {
     const query: MailRequest['query'] = {
       $top: options.top,
       $select: options.select.join(','),
@@ -322,7 +327,10 @@ export class MailApi {
     signal?: AbortSignal,
   ): Promise<AcknowledgeResult[]> {
     if (action === 'move' && !destinationId) throw new RangeError('move needs a destination folder');
-    const items = ids.map((id, index) => ({ id: String(index + 1), ...this.ackRequest(id, action, destinationId) }));
+    const items = ids.map((id, index) => ({
+      id: String(index + 1),
+      ...this.ackRequest(id, action, destinationId),
+    }));
     if (items.length === 1) {
       const item = items[0];
       try {
@@ -354,7 +362,8 @@ export class MailApi {
       }
       const error = new GraphError({
         code: String((result.body as { error?: { code?: string } })?.error?.code ?? `HTTP${result.status}`),
-        reason: result.status === 404 ? 'item-not-found' : result.status === 403 ? 'permission-missing' : 'unknown',
+        reason:
+          result.status === 404 ? 'item-not-found' : result.status === 403 ? 'permission-missing' : 'unknown',
         source: 'graph',
         status: result.status,
         hint: String((result.body as { error?: { message?: string } })?.error?.message ?? 'failed'),
@@ -385,7 +394,10 @@ export class MailApi {
   }
 
   /** Creates a draft; resolves with its id and internetMessageId. */
-  async createDraft(message: object, signal?: AbortSignal): Promise<{ id: string; internetMessageId?: string }> {
+  async createDraft(
+    message: object,
+    signal?: AbortSignal,
+  ): Promise<{ id: string; internetMessageId?: string }> {
     const response = await this.client.request<{ id: string; internetMessageId?: string }>(
       this.req({
         method: 'POST',
@@ -473,7 +485,11 @@ export class MailApi {
   }
 
   /** Ids of messages in a folder with the given internetMessageId (to find a Sent Items copy). */
-  async findByInternetMessageId(folder: string, internetMessageId: string, signal?: AbortSignal): Promise<string[]> {
+  async findByInternetMessageId(
+    folder: string,
+    internetMessageId: string,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
     const response = await this.client.request<{ value?: { id: string }[] }>(
       this.req({
         method: 'GET',

@@ -47,7 +47,10 @@ export class TokenProvider implements TokenSource {
 
   private async acquire(skipCache: boolean): Promise<AccessToken> {
     try {
-      const result = await this.app.acquireTokenByClientCredential({ scopes: [this.account.scope], skipCache });
+      const result = await this.app.acquireTokenByClientCredential({
+        scopes: [this.account.scope],
+        skipCache,
+      });
       if (!result?.accessToken) {
         throw new GraphError({
           code: 'NoToken',
@@ -57,7 +60,11 @@ export class TokenProvider implements TokenSource {
         });
       }
       if (result.fromCache === false) this.requests++;
-      return { token: result.accessToken, expiresOn: result.expiresOn ?? null, roles: rolesOf(result.accessToken) };
+      return {
+        token: result.accessToken,
+        expiresOn: result.expiresOn ?? null,
+        roles: rolesOf(result.accessToken),
+      };
     } catch (err) {
       throw tokenError(err);
     }
@@ -118,8 +125,12 @@ function cloudDiscovery(account: Account): Record<string, unknown> {
 /** The `roles` claim of a JWT access token (empty when the token cannot be read). */
 export function rolesOf(token: string): string[] {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { roles?: unknown };
-    return Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as {
+      roles?: unknown;
+    };
+    return Array.isArray(payload.roles)
+      ? payload.roles.filter((r): r is string => typeof r === 'string')
+      : [];
   } catch {
     return [];
   }

@@ -39,7 +39,12 @@ export function isAccountProblem(err: unknown): err is GraphError {
 }
 
 /** A translated text with a fallback when the catalogue lacks the key. */
-export function text(RED: NodeRED, key: string, fallback: string, subs?: Record<string, string | number>): string {
+export function text(
+  RED: NodeRED,
+  key: string,
+  fallback: string,
+  subs?: Record<string, string | number>,
+): string {
   const value = RED._(key, subs);
   if (value && !value.endsWith(key)) return value;
   return fallback.replace(/__(\w+)__/g, (_, name: string) => String(subs?.[name] ?? ''));

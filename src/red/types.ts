@@ -19,7 +19,14 @@ export interface Node {
   name?: string;
   z?: string;
   credentials?: Record<string, string | undefined>;
-  on(event: 'input', listener: (msg: NodeMessage, send: (msg: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => void): void;
+  on(
+    event: 'input',
+    listener: (
+      msg: NodeMessage,
+      send: (msg: NodeMessage | NodeMessage[]) => void,
+      done: (err?: Error) => void,
+    ) => void,
+  ): void;
   on(event: 'close', listener: (removed: boolean, done: () => void) => void): void;
   send(msg: NodeMessage | NodeMessage[]): void;
   status(status: NodeStatus): void;
@@ -33,8 +40,14 @@ export interface Node {
 }
 
 export interface ExpressLike {
-  get(path: string, ...handlers: Array<(req: HttpRequest, res: HttpResponse, next: () => void) => void>): void;
-  post(path: string, ...handlers: Array<(req: HttpRequest, res: HttpResponse, next: () => void) => void>): void;
+  get(
+    path: string,
+    ...handlers: Array<(req: HttpRequest, res: HttpResponse, next: () => void) => void>
+  ): void;
+  post(
+    path: string,
+    ...handlers: Array<(req: HttpRequest, res: HttpResponse, next: () => void) => void>
+  ): void;
 }
 
 export interface HttpRequest {
@@ -66,7 +79,9 @@ export interface NodeRED {
     cloneMessage<T>(msg: T): T;
   };
   httpAdmin: ExpressLike;
-  auth: { needsPermission(permission: string): (req: HttpRequest, res: HttpResponse, next: () => void) => void };
+  auth: {
+    needsPermission(permission: string): (req: HttpRequest, res: HttpResponse, next: () => void) => void;
+  };
   log: { warn(text: string): void; error(text: string): void; info(text: string): void };
   settings: Record<string, unknown>;
   _(key: string, substitutions?: Record<string, string | number>): string;

@@ -32,7 +32,13 @@ describe('Test connection admin endpoint (real Node-RED with adminAuth)', functi
       const res = await fetch(`${red.url}/auth/token`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: user === 'admin' ? '*' : 'read', username: user, password: 'password' }),
+        body: JSON.stringify({
+          client_id: 'node-red-admin',
+          grant_type: 'password',
+          scope: user === 'admin' ? '*' : 'read',
+          username: user,
+          password: 'password',
+        }),
       });
       assert.equal(res.status, 200, `login as ${user}`);
       tokens[user] = ((await res.json()) as { access_token: string }).access_token;
@@ -55,7 +61,11 @@ describe('Test connection admin endpoint (real Node-RED with adminAuth)', functi
     ];
     const deploy = await fetch(`${red.url}/flows`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens.admin}`, 'Node-RED-Deployment-Type': 'full' },
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${tokens.admin}`,
+        'Node-RED-Deployment-Type': 'full',
+      },
       body: JSON.stringify(flow),
     });
     assert.equal(deploy.status, 204);
@@ -100,7 +110,11 @@ describe('Test connection admin endpoint (real Node-RED with adminAuth)', functi
   it('uses the stored secret when the password field is unchanged, and reports roles and mailbox', async () => {
     const res = await post(body({ clientSecret: '__PWRD__' }, MAILBOX), tokens.admin);
     assert.equal(res.status, 200);
-    const report = (await res.json()) as { token: { ok: boolean }; roles: string[]; mailbox: { ok: boolean } };
+    const report = (await res.json()) as {
+      token: { ok: boolean };
+      roles: string[];
+      mailbox: { ok: boolean };
+    };
     assert.equal(report.token.ok, true);
     assert.deepEqual([...report.roles].sort(), ['Mail.ReadWrite', 'Mail.Send']);
     assert.equal(report.mailbox.ok, true);

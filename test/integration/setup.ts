@@ -16,6 +16,7 @@ export { helper };
 export const CONFIG_ID = 'account1';
 
 /** The built node modules (npm test builds before testing). */
+/* eslint-disable @typescript-eslint/no-require-imports */
 export function nodeModules() {
   return {
     config: require('../../nodes/o365-config.js'),
@@ -23,6 +24,7 @@ export function nodeModules() {
     mailOut: require('../../nodes/o365-mail-out.js'),
   };
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** An o365-config node pointed at the simulator. */
 export function accountNode(sim: Simulator, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -42,7 +44,10 @@ export function accountNode(sim: Simulator, extra: Record<string, unknown> = {})
 }
 
 /** Credentials for the account node: the simulator app's secret unless given. */
-export function accountCredentials(sim: Simulator, credentials?: Record<string, string>): Record<string, object> {
+export function accountCredentials(
+  sim: Simulator,
+  credentials?: Record<string, string>,
+): Record<string, object> {
   return { [CONFIG_ID]: credentials ?? { clientSecret: sim.app.secrets?.[0]?.value ?? '' } };
 }
 

@@ -35,7 +35,10 @@ describe('live Microsoft 365 tenant', function () {
   it('gets a token carrying Mail.ReadWrite and Mail.Send, and reaches the mailbox', async () => {
     const report = await testConnection(settings(), mailbox());
     assert.equal(report.token.ok, true, JSON.stringify(report.token));
-    assert.ok(report.checks.every((c) => c.ok), JSON.stringify(report.checks));
+    assert.ok(
+      report.checks.every((c) => c.ok),
+      JSON.stringify(report.checks),
+    );
     assert.equal(report.mailbox?.ok, true, JSON.stringify(report.mailbox));
   });
 

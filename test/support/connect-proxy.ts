@@ -10,7 +10,9 @@ export interface ConnectProxy {
 }
 
 /** Starts the proxy on 127.0.0.1; `allow` decides which targets are tunnelled (the rest get 403). */
-export async function startConnectProxy(allow: (target: string) => boolean = () => true): Promise<ConnectProxy> {
+export async function startConnectProxy(
+  allow: (target: string) => boolean = () => true,
+): Promise<ConnectProxy> {
   const connects: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = http.createServer((_req, res) => {

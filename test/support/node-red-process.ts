@@ -30,7 +30,9 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts Node-RED with the given extra settings (JS source of properties) and environment. */
-export async function startNodeRed(options: { settings?: string; env?: Record<string, string> } = {}): Promise<NodeRedProcess> {
+export async function startNodeRed(
+  options: { settings?: string; env?: Record<string, string> } = {},
+): Promise<NodeRedProcess> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'o365-nr-'));
   const port = await freePort();
   fs.writeFileSync(
@@ -53,10 +55,14 @@ export async function startNodeRed(options: { settings?: string; env?: Record<st
     ? path.join(path.resolve(process.env.NODE_RED_PATH), 'red.js')
     : require.resolve('node-red/red.js');
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [redJs, '-u', userDir, '-s', path.join(userDir, 'settings.js')], {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [redJs, '-u', userDir, '-s', path.join(userDir, 'settings.js')],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;

@@ -124,7 +124,14 @@ describe('Graph access layer', function () {
 
     it('signs in with a certificate, thumbprint derived from the PEM certificate (SHA-256)', async () => {
       const connection = new Connection(
-        { ...settings(), applicationId: CERT_APP, authType: 'certificate', clientSecret: '', privateKey: cert.private, certificate: cert.cert },
+        {
+          ...settings(),
+          applicationId: CERT_APP,
+          authType: 'certificate',
+          clientSecret: '',
+          privateKey: cert.private,
+          certificate: cert.cert,
+        },
         FAST,
       );
       assert.equal(connection.account.credential.type, 'certificate');
@@ -136,7 +143,13 @@ describe('Graph access layer', function () {
     it('signs in with a certificate given by its SHA-1 thumbprint', async () => {
       const { sha1 } = certificateThumbprints(cert.cert);
       const connection = new Connection(
-        { ...settings(), applicationId: CERT_APP, authType: 'certificate', privateKey: cert.private, certificateThumbprint: sha1.toUpperCase() },
+        {
+          ...settings(),
+          applicationId: CERT_APP,
+          authType: 'certificate',
+          privateKey: cert.private,
+          certificateThumbprint: sha1.toUpperCase(),
+        },
         FAST,
       );
       await connection.mailbox(MAILBOX).probe();
@@ -144,10 +157,28 @@ describe('Graph access layer', function () {
     });
 
     const tokenCases: [string, Record<string, string>, string, string, RegExp][] = [
-      ['a wrong secret', { clientSecret: 'wrong' }, 'AADSTS7000215', 'secret-wrong', /Value, not its Secret ID/],
+      [
+        'a wrong secret',
+        { clientSecret: 'wrong' },
+        'AADSTS7000215',
+        'secret-wrong',
+        /Value, not its Secret ID/,
+      ],
       ['an expired secret', { clientSecret: 'old-secret' }, 'AADSTS7000222', 'secret-expired', /expired/],
-      ['an unknown application', { applicationId: '11111111-2222-4333-8444-555555555555' }, 'AADSTS700016', 'app-not-found', /No application with this id/],
-      ['an unknown tenant', { tenantId: 'nowhere.example' }, 'AADSTS90002', 'tenant-not-found', /Tenant not found/],
+      [
+        'an unknown application',
+        { applicationId: '11111111-2222-4333-8444-555555555555' },
+        'AADSTS700016',
+        'app-not-found',
+        /No application with this id/,
+      ],
+      [
+        'an unknown tenant',
+        { tenantId: 'nowhere.example' },
+        'AADSTS90002',
+        'tenant-not-found',
+        /Tenant not found/,
+      ],
     ];
     for (const [what, extra, code, reason, hint] of tokenCases) {
       it(`explains ${what} (${code})`, async () => {
@@ -163,7 +194,13 @@ describe('Graph access layer', function () {
 
     it('explains a certificate the application does not know (AADSTS700027)', async () => {
       const connection = new Connection(
-        { ...settings(), applicationId: CERT_APP, authType: 'certificate', privateKey: otherCert.private, certificate: otherCert.cert },
+        {
+          ...settings(),
+          applicationId: CERT_APP,
+          authType: 'certificate',
+          privateKey: otherCert.private,
+          certificate: otherCert.cert,
+        },
         FAST,
       );
       const err = await rejection(connection.tokens.getToken());
@@ -212,7 +249,10 @@ describe('Graph access layer', function () {
     it('honours Retry-After on 429 and succeeds', async () => {
       const notices: number[] = [];
       const connection = new Connection(settings(), FAST);
-      const api = connection.mailbox(MAILBOX, connection.client((n) => notices.push(n.delayMs)));
+      const api = connection.mailbox(
+        MAILBOX,
+        connection.client((n) => notices.push(n.delayMs)),
+      );
       sim.throttleNext(2, { retryAfter: 0 });
       await api.probe();
       assert.deepEqual(notices, [0, 0]);
@@ -223,7 +263,10 @@ describe('Graph access layer', function () {
     it('backs off exponentially when 503 has no Retry-After', async () => {
       const notices: number[] = [];
       const connection = new Connection(settings(), { retry: { baseDelayMs: 10, maxDelayMs: 1000 } });
-      const api = connection.mailbox(MAILBOX, connection.client((n) => notices.push(n.delayMs)));
+      const api = connection.mailbox(
+        MAILBOX,
+        connection.client((n) => notices.push(n.delayMs)),
+      );
       sim.failNext(3, 503, { retryAfter: null });
       await api.probe();
       assert.equal(notices.length, 3);
@@ -280,7 +323,9 @@ describe('Graph access layer', function () {
     });
 
     it('gives up after the attempt limit with the last error', async () => {
-      const connection = new Connection(settings(), { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+      const connection = new Connection(settings(), {
+        retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+      });
       sim.failNext(5, 503, { retryAfter: null });
       const err = await rejection(connection.mailbox(MAILBOX).probe());
       assert.equal(err.status, 503);
@@ -350,7 +395,8 @@ describe('Graph access layer', function () {
       }
     });
     const useProxy = (url: string) => {
-      for (const name of ['NO_PROXY', 'no_proxy', 'HTTP_PROXY', 'http_proxy', 'https_proxy']) delete process.env[name];
+      for (const name of ['NO_PROXY', 'no_proxy', 'HTTP_PROXY', 'http_proxy', 'https_proxy'])
+        delete process.env[name];
       process.env.HTTPS_PROXY = url;
     };
 
@@ -362,7 +408,10 @@ describe('Graph access layer', function () {
         await connection.mailbox(MAILBOX).probe();
         const host = new URL(sim.url).host;
         assert.ok(proxy.connects.length >= 1);
-        assert.ok(proxy.connects.every((c) => c === host), proxy.connects.join());
+        assert.ok(
+          proxy.connects.every((c) => c === host),
+          proxy.connects.join(),
+        );
         connection.close();
       } finally {
         await proxy.close();
@@ -380,7 +429,10 @@ describe('Graph access layer', function () {
         const proxy = await startConnectProxy(() => false);
         try {
           useProxy(proxy.url);
-          const connection = new Connection({ ...settings(), cloud, authorityHost: '', graphEndpoint: '' }, FAST);
+          const connection = new Connection(
+            { ...settings(), cloud, authorityHost: '', graphEndpoint: '' },
+            FAST,
+          );
           assert.equal(connection.account.scope, `${connection.account.graphEndpoint}/.default`);
           const err = await rejection(connection.tokens.getToken());
           assert.equal(err.source, 'token');
@@ -392,12 +444,25 @@ describe('Graph access layer', function () {
       });
     }
 
-    it('knows each cloud\'s Graph endpoint', () => {
-      const base = { tenantId: 'contoso.onmicrosoft.com', applicationId: sim.app.clientId, clientSecret: 's' };
-      assert.equal(normaliseAccount({ ...base, cloud: 'global' }).scope, 'https://graph.microsoft.com/.default');
+    it("knows each cloud's Graph endpoint", () => {
+      const base = {
+        tenantId: 'contoso.onmicrosoft.com',
+        applicationId: sim.app.clientId,
+        clientSecret: 's',
+      };
+      assert.equal(
+        normaliseAccount({ ...base, cloud: 'global' }).scope,
+        'https://graph.microsoft.com/.default',
+      );
       assert.equal(normaliseAccount({ ...base, cloud: 'usgov' }).graphEndpoint, 'https://graph.microsoft.us');
-      assert.equal(normaliseAccount({ ...base, cloud: 'usgovdod' }).graphEndpoint, 'https://dod-graph.microsoft.us');
-      assert.equal(normaliseAccount({ ...base, cloud: 'china' }).graphEndpoint, 'https://microsoftgraph.chinacloudapi.cn');
+      assert.equal(
+        normaliseAccount({ ...base, cloud: 'usgovdod' }).graphEndpoint,
+        'https://dod-graph.microsoft.us',
+      );
+      assert.equal(
+        normaliseAccount({ ...base, cloud: 'china' }).graphEndpoint,
+        'https://microsoftgraph.chinacloudapi.cn',
+      );
     });
   });
 
@@ -405,14 +470,26 @@ describe('Graph access layer', function () {
     const base = () => ({ tenantId: sim.tenantId, applicationId: sim.app.clientId, clientSecret: 's' });
     const cases: [string, Record<string, string>, RegExp][] = [
       ['no tenant', { tenantId: '' }, /No tenant/],
-      ['a tenant that is neither GUID nor domain', { tenantId: 'not a tenant' }, /neither a GUID nor a domain/],
+      [
+        'a tenant that is neither GUID nor domain',
+        { tenantId: 'not a tenant' },
+        /neither a GUID nor a domain/,
+      ],
       ['an application id that is not a GUID', { applicationId: 'abc' }, /is not a GUID/],
-      ['an http custom endpoint', { cloud: 'custom', authorityHost: 'http://127.0.0.1:1', graphEndpoint: 'https://x.example' }, /must be an https URL/],
+      [
+        'an http custom endpoint',
+        { cloud: 'custom', authorityHost: 'http://127.0.0.1:1', graphEndpoint: 'https://x.example' },
+        /must be an https URL/,
+      ],
       ['a custom cloud without endpoints', { cloud: 'custom' }, /required for the custom cloud/],
       ['an unknown cloud', { cloud: 'mars' }, /Unknown cloud/],
       ['no secret', { clientSecret: '' }, /No client secret/],
       ['a certificate without key', { authType: 'certificate' }, /No private key/],
-      ['a bad thumbprint', { authType: 'certificate', privateKey: '-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----' }, /cannot be read/],
+      [
+        'a bad thumbprint',
+        { authType: 'certificate', privateKey: '-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----' },
+        /cannot be read/,
+      ],
     ];
     for (const [what, extra, message] of cases) {
       it(`rejects ${what} with a clear message`, () => {
@@ -451,7 +528,10 @@ describe('Graph access layer', function () {
     });
 
     it('reports a read-only app as unable to send or acknowledge', async () => {
-      const report = await testConnection(settings({ applicationId: SEND_ONLY_APP, clientSecret: 'read-only-secret' }), undefined);
+      const report = await testConnection(
+        settings({ applicationId: SEND_ONLY_APP, clientSecret: 'read-only-secret' }),
+        undefined,
+      );
       assert.deepEqual(report.roles, ['Mail.Read']);
       assert.deepEqual(
         report.checks.map((c) => c.ok),
