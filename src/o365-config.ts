@@ -3,7 +3,8 @@
  * token cache every mail node using it shares, and serves the editor's "Test connection" admin endpoint.
  */
 import { AccountSettings } from './graph/account';
-import { Connection } from './graph/connection';
+import { RetrySettings } from './graph/client';
+import { Connection, ConnectionOptions } from './graph/connection';
 import { testConnection } from './graph/diagnose';
 import { GraphError } from './graph/errors';
 import { errorStatus } from './red/status';
@@ -25,7 +26,7 @@ export = function register(RED: NodeRED): void {
     let connection: Connection | undefined;
     let configError: Error | undefined;
     try {
-      connection = new Connection(settings, { timeoutMs: timeoutSetting(RED) });
+      connection = new Connection(settings, connectionOptions(RED));
     } catch (err) {
       configError = err as Error;
     }
@@ -105,7 +106,7 @@ async function runTest(RED: NodeRED, body: unknown) {
     if (typeof input[name] === 'string') settings[name] = substituteEnv(input[name] as string);
   }
   const mailbox = typeof input.mailbox === 'string' ? substituteEnv(input.mailbox) : undefined;
-  const report = await testConnection(settings, mailbox, { timeoutMs: timeoutSetting(RED) });
+  const report = await testConnection(settings, mailbox, { timeoutMs: connectionOptions(RED).timeoutMs });
   return scrub(report, Object.values(credentials));
 }
 
@@ -130,7 +131,18 @@ function scrub<T>(report: T, secrets: string[]): T {
   return JSON.parse(json) as T;
 }
 
-function timeoutSetting(RED: NodeRED): number {
-  const value = Number(RED.settings?.o365Timeout);
-  return Number.isFinite(value) && value > 0 ? value : 60_000;
+/**
+ * Optional runtime tuning from settings.js, e.g. `o365: { timeoutMs: 60000, retry: { maxAttempts: 8, baseDelayMs: 1000,
+ * maxDelayMs: 60000, maxTotalDelayMs: 180000 } }`. Unset or invalid values keep the defaults.
+ */
+function connectionOptions(RED: NodeRED): ConnectionOptions {
+  const tuning = (RED.settings?.o365 ?? {}) as { timeoutMs?: unknown; retry?: Record<string, unknown> };
+  const positive = (value: unknown) =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  const retry: Partial<RetrySettings> = {};
+  for (const key of ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'maxTotalDelayMs'] as const) {
+    const value = positive(tuning.retry?.[key]);
+    if (value !== undefined) retry[key] = value;
+  }
+  return { timeoutMs: positive(tuning.timeoutMs) || 60_000, retry };
 }
