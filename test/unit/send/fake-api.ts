@@ -1,0 +1,124 @@
+/** An in-memory SendApi that records every call, with scripted failures, for the sender's unit tests. */
+import { GraphError } from '../../../src/graph/errors';
+import type { GraphMessage } from '../../../src/graph/mail-api';
+import type { OutgoingAttachment } from '../../../src/mail/attachments';
+import type { SendApi } from '../../../src/send/sender';
+
+export type Call =
+  | { op: 'sendMail'; body: Record<string, unknown> }
+  | { op: 'createDraft'; message: Record<string, unknown> }
+  | { op: 'addAttachment'; draftId: string; attachment: Record<string, unknown> }
+  | { op: 'uploadAttachment'; draftId: string; name: string; bytes: number }
+  | { op: 'sendDraft'; draftId: string }
+  | { op: 'deleteMessage'; id: string }
+  | { op: 'findByInternetMessageId'; folder: string; internetMessageId: string }
+  | { op: 'getMessage'; id: string };
+
+export type Op = Call['op'];
+
+/** A Graph answer that says the request was refused (outcome known: not done). */
+export function refused(status = 400, code = 'ErrorInvalidRecipients'): GraphError {
+  return new GraphError({ code, reason: 'bad-request', source: 'graph', status, hint: `refused (${code})` });
+}
+
+/** What the client throws when a send request's answer was lost. */
+export function outcomeUnknown(): GraphError {
+  return new GraphError({
+    code: 'OutcomeUnknown',
+    reason: 'outcome-unknown',
+    source: 'network',
+    hint: 'Graph may or may not have done it (socket hang up)',
+  });
+}
+
+export class FakeApi implements SendApi {
+  readonly mailbox = 'sender@contoso.example';
+  readonly calls: Call[] = [];
+  /** Errors to throw, per operation, in order (one per call). */
+  readonly failures = new Map<Op, Error[]>();
+  /** What findByInternetMessageId answers, per call (the last repeats); default: the copy is there. */
+  sentCopyAnswers: string[][] = [['sent-copy-1']];
+  draftInternetMessageId: string | undefined = '<draft-1@contoso.example>';
+  private drafts = 0;
+
+  fail(op: Op, err: Error): this {
+    this.failures.set(op, [...(this.failures.get(op) ?? []), err]);
+    return this;
+  }
+
+  /** A recorded call seen as the shape a test expects. */
+  call<T>(index: number): T {
+    return this.calls[index] as unknown as T;
+  }
+
+  ops(): Op[] {
+    return this.calls.map((c) => c.op);
+  }
+
+  private async record(call: Call, signal?: AbortSignal): Promise<void> {
+    this.calls.push(call);
+    await Promise.resolve();
+    signal?.throwIfAborted();
+    const err = this.failures.get(call.op)?.shift();
+    if (err) throw err;
+  }
+
+  async sendMail(body: object, signal?: AbortSignal): Promise<void> {
+    await this.record({ op: 'sendMail', body: body as Record<string, unknown> }, signal);
+  }
+
+  async createDraft(
+    message: object,
+    signal?: AbortSignal,
+  ): Promise<{ id: string; internetMessageId?: string }> {
+    await this.record({ op: 'createDraft', message: message as Record<string, unknown> }, signal);
+    this.drafts++;
+    return { id: `draft-${this.drafts}`, internetMessageId: this.draftInternetMessageId };
+  }
+
+  async addAttachment(draftId: string, attachment: object, signal?: AbortSignal): Promise<void> {
+    await this.record(
+      { op: 'addAttachment', draftId, attachment: attachment as Record<string, unknown> },
+      signal,
+    );
+  }
+
+  async uploadAttachment(
+    draftId: string,
+    attachment: OutgoingAttachment,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.record(
+      { op: 'uploadAttachment', draftId, name: attachment.name, bytes: attachment.content.length },
+      signal,
+    );
+  }
+
+  async sendDraft(draftId: string, signal?: AbortSignal): Promise<void> {
+    await this.record({ op: 'sendDraft', draftId }, signal);
+  }
+
+  async deleteMessage(id: string, signal?: AbortSignal): Promise<void> {
+    await this.record({ op: 'deleteMessage', id }, signal);
+  }
+
+  async findByInternetMessageId(
+    folder: string,
+    internetMessageId: string,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
+    const index = this.calls.filter((c) => c.op === 'findByInternetMessageId').length;
+    await this.record({ op: 'findByInternetMessageId', folder, internetMessageId }, signal);
+    return this.sentCopyAnswers[Math.min(index, this.sentCopyAnswers.length - 1)];
+  }
+
+  async getMessage(
+    id: string,
+    _select: string[],
+    _format: 'text' | 'html',
+    signal?: AbortSignal,
+  ): Promise<GraphMessage> {
+    await this.record({ op: 'getMessage', id }, signal);
+    return { id, internetMessageId: '<asked-later@contoso.example>' };
+  }
+}
