@@ -6,8 +6,8 @@ import axios, { AxiosInstance, AxiosRequestConfig } from 'axios';
 import * as http from 'http';
 import * as https from 'https';
 import * as tls from 'tls';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
+import { ProxyTunnelAgent } from './proxy-agent';
 
 export interface HttpOptions {
   /** Per-request timeout in milliseconds (default 60 s). Every wait is bounded. */
@@ -38,7 +38,7 @@ export function createHttpStack(options: HttpOptions = {}): HttpStack {
     if (proxy) {
       const known = proxied.get(proxy);
       if (known) return known;
-      const agent = new HttpsProxyAgent(proxy, { keepAlive: true, ...tlsOptions });
+      const agent = new ProxyTunnelAgent(proxy, tlsOptions);
       proxied.set(proxy, agent);
       return agent;
     }
