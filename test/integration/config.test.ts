@@ -1,0 +1,150 @@
+/**
+ * o365-config in the real Node-RED runtime: every node using one config node shares its token cache, and an account
+ * problem shows as a short red reason on every node that uses it.
+ */
+import { strict as assert } from 'node:assert';
+import { startSimulator, Simulator } from '../simulator';
+import { accountCredentials, accountNode, CONFIG_ID, helper, nodeModules, waitFor } from './setup';
+
+const MAILBOX = 'user@contoso.example';
+
+type Status = { fill?: string; text?: string };
+
+describe('o365-config in Node-RED', function () {
+  this.timeout(30_000);
+  let sim: Simulator;
+
+  before(async () => {
+    sim = await startSimulator({ mailboxes: [MAILBOX] });
+  });
+  after(() => sim.stop());
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    assert.deepEqual(sim.schemaViolations, []);
+    sim.resetCounters();
+  });
+
+  function flow(account: Record<string, unknown>) {
+    const mailIn = (id: string) => ({
+      id,
+      z: 't',
+      type: 'o365-mail-in',
+      account: CONFIG_ID,
+      username: MAILBOX,
+      folder: 'inbox',
+      filter: 'isRead eq false',
+      search: '',
+      action: 'read',
+      moveTo: '',
+      pollType: 'manual',
+      cron: '0 */5 * * * ?',
+      interval: 300,
+      pollOnStart: false,
+      maxMessages: 100,
+      bodyFormat: 'text',
+      attachments: true,
+      output: 'message',
+      wires: [['sink']],
+    });
+    return [
+      { id: 't', type: 'tab', label: 'config' },
+      account,
+      mailIn('in1'),
+      mailIn('in2'),
+      {
+        id: 'out',
+        z: 't',
+        type: 'o365-mail-out',
+        account: CONFIG_ID,
+        username: MAILBOX,
+        usernameType: 'str',
+        subject: 'hello',
+        subjectType: 'str',
+        toRecipients: MAILBOX,
+        toRecipientsType: 'str',
+        ccRecipients: '',
+        ccRecipientsType: 'str',
+        bccRecipients: '',
+        bccRecipientsType: 'str',
+        save: true,
+        bodyType: 'auto',
+        wires: [['sink']],
+      },
+      { id: 'sink', z: 't', type: 'helper' },
+    ];
+  }
+
+  function recordStatuses(ids: string[]): Record<string, Status[]> {
+    const seen: Record<string, Status[]> = {};
+    for (const id of ids) {
+      seen[id] = [];
+      helper.getNode(id).on('call:status', (call: { args: [Status] }) => seen[id].push(call.args[0]));
+    }
+    return seen;
+  }
+
+  it('makes one token request for all the polls and sends of several nodes sharing it', async () => {
+    const { config, mailIn, mailOut } = nodeModules();
+    await helper.load([config, mailIn, mailOut], flow(accountNode(sim)), accountCredentials(sim));
+    const received: unknown[] = [];
+    const sink = helper.getNode('sink');
+    sink.on('input', (msg: unknown) => received.push(msg));
+    sim.seedMessages(MAILBOX, 'inbox', 30);
+    for (let round = 0; round < 5; round++) {
+      helper.getNode('in1').receive({});
+      helper.getNode('in2').receive({});
+      helper.getNode('out').receive({ payload: `mail ${round}` });
+    }
+    // 30 seeded mails + 5 sent ones (which land in the same inbox) may arrive at either mail-in node.
+    await waitFor(() => received.length >= 35, 20_000, 'every mail and every send');
+    helper.getNode('in1').receive({});
+    await waitFor(() => received.length >= 40, 20_000, 'the sent mails to be received');
+    await waitFor(
+      () => sim.messages(MAILBOX, 'inbox').every((m) => m.isRead),
+      20_000,
+      'every mail marked read',
+    );
+    assert.ok(sim.counters.operations >= 40, `operations: ${sim.counters.operations}`);
+    assert.equal(sim.counters.tokenRequests, 1);
+    assert.equal(sim.counters.discoveryRequests, 0);
+  });
+
+  it('shows a wrong secret on every node that uses the account', async () => {
+    const { config, mailIn, mailOut } = nodeModules();
+    await helper.load(
+      [config, mailIn, mailOut],
+      flow(accountNode(sim)),
+      accountCredentials(sim, { clientSecret: 'nope' }),
+    );
+    const statuses = recordStatuses(['in1', 'in2', 'out']);
+    helper.getNode('in1').receive({});
+    const reasonShown = (id: string) =>
+      statuses[id].some((s) => s.fill === 'red' && /secret/i.test(s.text ?? ''));
+    await waitFor(
+      () => ['in1', 'in2', 'out'].every(reasonShown),
+      10_000,
+      'a red "secret" status on every node',
+    );
+  });
+
+  it('shows an account that cannot work at all on every node, without calling Graph', async () => {
+    const { config, mailIn, mailOut } = nodeModules();
+    await helper.load(
+      [config, mailIn, mailOut],
+      flow(accountNode(sim, { tenantId: '' })),
+      accountCredentials(sim),
+    );
+    const statuses = recordStatuses(['in1', 'in2', 'out']);
+    helper.getNode('in1').receive({});
+    helper.getNode('out').receive({ payload: 'x' });
+    await waitFor(
+      () => ['in1', 'in2', 'out'].every((id) => statuses[id].some((s) => s.fill === 'red')),
+      10_000,
+      'a red status on every node',
+    );
+    assert.equal(sim.counters.tokenRequests, 0);
+    assert.equal(sim.counters.graphRequests, 0);
+  });
+});
