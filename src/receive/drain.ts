@@ -1,0 +1,197 @@
+/**
+ * Polling with an acknowledgement (read, delete, move). Acknowledged mail leaves the filter's results, which shifts
+ * Graph's `$skip` offsets under a nextLink; so pages are asked by key instead: oldest first, each page from the
+ * receivedDateTime of the last mail of the one before (`ge`, the ids already seen skipped). That is immune to
+ * acknowledgements, so the next page is fetched while the current one is delivered and acknowledged. Where Graph
+ * cannot sort ($search, or a filter it refuses to sort), the listing is asked again from its start after each page,
+ * and a nextLink is only followed when nothing was acknowledged since the listing began.
+ */
+import { GraphError } from '../graph/errors';
+import type { GraphMessage } from '../graph/mail-api';
+import { errorText } from './acknowledge';
+import { idOf } from './assemble';
+import { listOptions, MailError, pageSize, PollContext } from './context';
+import { Acknowledger, deliverPage, DrainFolders } from './page';
+
+/** State kept across polls by the receiver. */
+export interface DrainState {
+  /** False once Graph refused the oldest-first listing for this filter. */
+  ordered: boolean;
+}
+
+/** Graph's largest page. */
+const MAX_PAGE = 1000;
+
+interface Page {
+  value: GraphMessage[];
+  nextLink?: string;
+}
+
+/** What one poll has done so far, shared by both ways of listing. */
+class Progress {
+  readonly seen = new Set<string>();
+  /** How many mails seen in this poll were received at each instant (to size the next page by key). */
+  private readonly seenAt = new Map<string, number>();
+  readonly acknowledger: Acknowledger;
+  remaining: number;
+  private reportedNoId = false;
+
+  constructor(
+    private readonly ctx: PollContext,
+    private readonly folders: DrainFolders,
+  ) {
+    this.remaining = ctx.options.maxMessages > 0 ? ctx.options.maxMessages : Infinity;
+    this.acknowledger = new Acknowledger(ctx, folders);
+  }
+
+  /** The mails of a page not handled yet in this poll nor skipped for good, at most `remaining`. */
+  fresh(page: Page): GraphMessage[] {
+    const fresh: GraphMessage[] = [];
+    for (const m of page.value) {
+      const id = idOf(m);
+      if (!id) {
+        if (!this.reportedNoId) {
+          this.ctx.hooks.mailFailed(
+            new MailError('(none)', new Error('Graph listed a mail without id'), true),
+          );
+        }
+        this.reportedNoId = true;
+        continue;
+      }
+      if (this.seen.has(id) || this.ctx.memory.skips(id)) continue;
+      if (fresh.length < this.remaining) fresh.push(m);
+    }
+    return fresh;
+  }
+
+  /** Delivers the fresh mails; their acknowledgement goes on in the background. */
+  async take(fresh: GraphMessage[]): Promise<void> {
+    for (const m of fresh) {
+      this.seen.add(m.id);
+      const at = String(m.receivedDateTime);
+      this.seenAt.set(at, (this.seenAt.get(at) ?? 0) + 1);
+    }
+    this.remaining -= fresh.length;
+    await deliverPage(this.ctx, fresh, this.folders, this.acknowledger);
+    if (this.remaining <= 0) this.ctx.summary.limited = true;
+  }
+
+  /** Mails seen (or about to be) received at `at`: a page from `at` on may begin with them, until acknowledged. */
+  seenAtTime(at: string, fresh: GraphMessage[]): number {
+    return (this.seenAt.get(at) ?? 0) + fresh.filter((m) => m.receivedDateTime === at).length;
+  }
+
+  /** Waits for every acknowledgement sent so far. */
+  settle(): Promise<void> {
+    return this.acknowledger.settle();
+  }
+}
+
+/** One poll that delivers and acknowledges up to maxMessages mails. */
+export async function drainPoll(ctx: PollContext, folders: DrainFolders, state: DrainState): Promise<void> {
+  const progress = new Progress(ctx, folders);
+  const finished = state.ordered && !ctx.options.search && (await byKey(ctx, folders, state, progress));
+  if (!finished && progress.remaining > 0) {
+    await progress.settle();
+    await byOffset(ctx, folders, state, progress);
+  }
+  await progress.settle();
+}
+
+/** Keyset paging, oldest first; false when it cannot go on (Graph will not sort, or one instant fills a page). */
+async function byKey(ctx: PollContext, folders: DrainFolders, state: DrainState, progress: Progress) {
+  const size = pageSize(ctx.options);
+  let top = Math.min(size, progress.remaining);
+  let since: string | undefined;
+  let next: Promise<Page | undefined> | undefined = firstPage(ctx, folders.source, top, since);
+  while (next) {
+    let page: Page | undefined;
+    try {
+      page = await next;
+    } catch (err) {
+      if (!isSortRefused(err)) throw err;
+      refuseSort(ctx, state, err);
+      return false;
+    }
+    if (!page || page.value.length === 0) return true;
+    const fresh = progress.fresh(page);
+    const last = page.value[page.value.length - 1].receivedDateTime;
+    const more = page.nextLink !== undefined;
+    const lastTime = typeof last === 'string' && !Number.isNaN(Date.parse(last)) ? last : undefined;
+    if (more && (!lastTime || (fresh.length === 0 && lastTime === since))) return false;
+    next = undefined;
+    const left = progress.remaining - fresh.length;
+    if (more && left > 0) {
+      // Asked now, so listing overlaps with delivering and acknowledging this page. The page may begin with mails
+      // of this instant not yet acknowledged: ask for that many more.
+      since = lastTime as string;
+      top = Math.min(MAX_PAGE, Math.min(size, left) + progress.seenAtTime(since, fresh));
+      next = firstPage(ctx, folders.source, top, since);
+      next.catch(() => undefined);
+    }
+    if (fresh.length > 0) await progress.take(fresh);
+  }
+  return true;
+}
+
+/** Offset paging: the listing from its start after each page (Graph's order when it cannot sort). */
+async function byOffset(ctx: PollContext, folders: DrainFolders, state: DrainState, progress: Progress) {
+  const open = () =>
+    ctx.api.listMessages(
+      folders.source,
+      listOptions(ctx.options, Math.min(pageSize(ctx.options), progress.remaining), state.ordered),
+      ctx.signal,
+    );
+  let pages = open();
+  try {
+    while (progress.remaining > 0) {
+      const result = await pages.next();
+      if (result.done) return;
+      count(ctx);
+      const fresh = progress.fresh(result.value);
+      // Nothing new: nothing was acknowledged since this listing began, so its next page is safe to follow.
+      if (fresh.length === 0) continue;
+      await progress.take(fresh);
+      await progress.settle();
+      await pages.return(undefined);
+      pages = open();
+    }
+  } finally {
+    await pages.return(undefined);
+  }
+}
+
+/** The first page of the oldest-first listing from `since` (from the beginning when undefined). */
+async function firstPage(ctx: PollContext, folderId: string, top: number, since: string | undefined) {
+  const pages = ctx.api.listMessages(folderId, listOptions(ctx.options, top, true, since), ctx.signal);
+  try {
+    const result = await pages.next();
+    if (result.done) return undefined;
+    count(ctx);
+    return result.value as Page;
+  } finally {
+    await pages.return(undefined);
+  }
+}
+
+function count(ctx: PollContext): void {
+  ctx.counters.pages++;
+  ctx.counters.operations++;
+}
+
+function refuseSort(ctx: PollContext, state: DrainState, err: unknown): void {
+  state.ordered = false;
+  ctx.hooks.warn({
+    key: 'unsorted',
+    fallback: "Graph cannot list this filter oldest first (__error__); listing in Graph's order",
+    subs: { error: errorText(err) },
+  });
+}
+
+function isSortRefused(err: unknown): boolean {
+  return (
+    err instanceof GraphError &&
+    err.status === 400 &&
+    /InefficientFilter|orderby|sort/i.test(err.code + err.message)
+  );
+}

@@ -1,0 +1,109 @@
+/** One page of fresh mails: claimed (when claims are on), delivered in order, acknowledged in batches. */
+import type { AcknowledgeAction, GraphMessage } from '../graph/mail-api';
+import { AckOutcome, AckQueue, acknowledgeAll, errorText } from './acknowledge';
+import { claimMails } from './claim';
+import { deliverInOrder, PollContext } from './context';
+
+/** Folder ids one poll needs. */
+export interface DrainFolders {
+  source: string;
+  /** Destination of `action: move`. */
+  destination?: string;
+  /** The claim folder when claims are on. */
+  claim?: string;
+}
+
+/**
+ * The acknowledgements of one poll: sent in batches of 20 as mails are delivered, across pages (so a page boundary
+ * makes no half-empty batch); `settle()` sends the rest and records what failed.
+ */
+export class Acknowledger {
+  private readonly queue: AckQueue;
+
+  constructor(
+    private readonly ctx: PollContext,
+    folders: DrainFolders,
+  ) {
+    this.queue = new AckQueue((ids) => acknowledge(ctx, ids, folders));
+  }
+
+  /** Queues a delivered mail; resolves when there is room for more. */
+  add(id: string): Promise<void> {
+    return this.queue.add(id);
+  }
+
+  /** Waits for every acknowledgement queued so far and records the failed ones. */
+  async settle(): Promise<void> {
+    recordOutcomes(this.ctx, await this.queue.flush());
+  }
+}
+
+/** Claims (when on) and delivers one page of fresh mails, handing each delivered one to the acknowledger. */
+export async function deliverPage(
+  ctx: PollContext,
+  fresh: GraphMessage[],
+  folders: DrainFolders,
+  acknowledger: Acknowledger,
+): Promise<void> {
+  let mails = fresh;
+  let currentId = (id: string) => id;
+  if (folders.claim) {
+    const claim = await claimMails(
+      ctx.api,
+      fresh.map((m) => m.id),
+      folders.claim,
+      ctx.signal,
+    );
+    ctx.counters.operations += fresh.length;
+    ctx.counters.claimsWon += claim.won.size;
+    ctx.counters.claimsLost += claim.lost.length;
+    ctx.summary.claimsLost += claim.lost.length;
+    if (claim.failed.length > 0) {
+      ctx.hooks.warn({
+        key: 'claim-failed',
+        fallback: 'could not claim __count__ mail(s), they are tried again at the next poll: __error__',
+        subs: { count: claim.failed.length, error: errorText(claim.failed[0].error) },
+      });
+    }
+    mails = fresh.filter((m) => claim.won.has(m.id));
+    currentId = (id) => claim.won.get(id) ?? id;
+  }
+  await deliverInOrder(ctx, mails, (id) => acknowledger.add(id), { currentId });
+}
+
+/** The acknowledgement of the action; with claims, `read` also puts the mail back where it was. */
+async function acknowledge(ctx: PollContext, ids: string[], folders: DrainFolders): Promise<AckOutcome[]> {
+  const action = ctx.options.action as AcknowledgeAction;
+  ctx.counters.operations += ids.length;
+  const first = await acknowledgeAll(ctx.api, ids, action, folders.destination, ctx.signal);
+  if (!(folders.claim && action === 'read')) return first;
+  const read = first.filter((o) => o.ok && !o.gone).map((o) => o.id);
+  if (read.length === 0) return first;
+  ctx.counters.operations += read.length;
+  const back = new Map(
+    (await acknowledgeAll(ctx.api, read, 'move', folders.source, ctx.signal)).map((o) => [o.id, o]),
+  );
+  return first.map((o) => back.get(o.id) ?? o);
+}
+
+function recordOutcomes(ctx: PollContext, outcomes: AckOutcome[]): void {
+  for (const outcome of outcomes) {
+    if (outcome.ok) {
+      ctx.counters.acknowledged++;
+      continue;
+    }
+    ctx.counters.ackFailed++;
+    ctx.summary.ackFailed++;
+    if (ctx.memory.ackFailed(outcome.id)) {
+      ctx.hooks.warn({
+        key: 'ack-failed',
+        fallback: 'could not __action__ mail __id__: __error__',
+        subs: { action: actionVerb(ctx.options.action), id: outcome.id, error: errorText(outcome.error) },
+      });
+    }
+  }
+}
+
+function actionVerb(action: string): string {
+  return action === 'read' ? 'mark as read' : action;
+}

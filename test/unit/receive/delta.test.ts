@@ -1,0 +1,101 @@
+import { strict as assert } from 'node:assert';
+import { memoryCursorStore } from '../../../src/receive';
+import { startSimulator, type Simulator } from '../../simulator';
+import { engine, MAILBOX } from './harness';
+
+describe('receive: action none through the delta query', () => {
+  let sim: Simulator;
+  beforeEach(async () => {
+    sim = await startSimulator({ mailboxes: [MAILBOX] });
+  });
+  afterEach(async () => {
+    assert.deepEqual(sim.schemaViolations, []);
+    await sim.stop();
+  });
+
+  const seed = (n: number, prefix = 'mail') =>
+    sim.seedMessages(MAILBOX, 'inbox', n, (i) => ({ subject: `${prefix} ${i}` }));
+  const topics = (mails: { topic: string }[]) => mails.map((m) => m.topic);
+
+  it('resumes after a restart from the stored cursor, without repeating or skipping mail', async () => {
+    seed(25);
+    const store = memoryCursorStore();
+    const first = engine(sim, { action: 'none', maxMessages: 10 }, { store });
+    await first.receiver.pollOnce();
+    first.close();
+    assert.equal(first.delivered.length, 10);
+    // A new process: a new receiver with nothing in memory, the same (persistent) store.
+    const second = engine(sim, { action: 'none', maxMessages: 10 }, { store });
+    for (let i = 0; i < 4; i++) await second.receiver.pollOnce();
+    seed(3, 'later');
+    await second.receiver.pollOnce();
+    second.close();
+    const all = [...topics(first.delivered), ...topics(second.delivered)];
+    assert.equal(new Set(all).size, all.length, 'no repeats');
+    assert.equal(all.length, 28, 'none skipped');
+  });
+
+  it('stops inside a delta page at maxMessages and continues there', async () => {
+    seed(12);
+    const e = engine(sim, { action: 'none', maxMessages: 5 });
+    const summary = await e.receiver.pollOnce();
+    assert.equal(summary.delivered, 5);
+    assert.equal(summary.limited, true);
+    await e.receiver.pollOnce();
+    await e.receiver.pollOnce();
+    await e.receiver.pollOnce();
+    e.close();
+    assert.equal(e.delivered.length, 12);
+    assert.equal(new Set(topics(e.delivered)).size, 12);
+  });
+
+  it('resyncs after a stale token following a restart without repeating mail', async () => {
+    seed(8);
+    const store = memoryCursorStore();
+    const first = engine(sim, { action: 'none', maxMessages: 0 }, { store });
+    await first.receiver.pollOnce();
+    first.close();
+    sim.invalidateDeltaTokens();
+    seed(2, 'new');
+    const second = engine(sim, { action: 'none', maxMessages: 0 }, { store });
+    await second.receiver.pollOnce();
+    await second.receiver.pollOnce();
+    second.close();
+    assert.deepEqual(topics(second.delivered), ['new 0', 'new 1']);
+  });
+
+  it('applies the filter itself: read mail is not delivered', async () => {
+    sim.addMessage(MAILBOX, 'inbox', { subject: 'read', isRead: true });
+    sim.addMessage(MAILBOX, 'inbox', { subject: 'unread' });
+    const e = engine(sim, { action: 'none' });
+    await e.receiver.pollOnce();
+    e.close();
+    assert.equal(e.receiver.mode, 'delta');
+    assert.deepEqual(topics(e.delivered), ['unread']);
+  });
+
+  it('tries a mail that failed to be read again at the next poll, not passing it by', async () => {
+    const ids = seed(3);
+    sim.failNext(1, 400, { match: { operation: 'getMime', pathIncludes: encodeURIComponent(ids[1]) } });
+    const e = engine(sim, { action: 'none', output: 'mime' });
+    await e.receiver.pollOnce();
+    assert.equal(e.failures.length, 1);
+    await e.receiver.pollOnce();
+    e.close();
+    assert.deepEqual(topics(e.delivered).sort(), ['mail 0', 'mail 1', 'mail 2']);
+  });
+
+  it('falls back to a receivedDateTime watermark for a filter delta cannot apply', async () => {
+    sim.addMessage(MAILBOX, 'inbox', { subject: 'a', receivedDateTime: '2026-01-01T10:00:00Z' });
+    sim.addMessage(MAILBOX, 'inbox', { subject: 'b', receivedDateTime: '2026-01-01T10:00:00Z' });
+    const e = engine(sim, { action: 'none', filter: 'isRead eq false or isRead eq true' });
+    assert.equal(e.receiver.mode, 'watermark');
+    await e.receiver.pollOnce();
+    // A third mail in the very same second is not skipped; the first two are not repeated.
+    sim.addMessage(MAILBOX, 'inbox', { subject: 'c', receivedDateTime: '2026-01-01T10:00:00Z' });
+    await e.receiver.pollOnce();
+    e.close();
+    assert.deepEqual(topics(e.delivered).sort(), ['a', 'b', 'c']);
+    assert.equal(sim.counters.byOperation.delta, 0);
+  });
+});

@@ -1,0 +1,78 @@
+/** The receive engine on a real Connection against the simulator, with its deliveries and warnings recorded. */
+import { Connection } from '../../../src/graph/connection';
+import type { InboundMail } from '../../../src/mail/inbound';
+import {
+  CursorStore,
+  MailError,
+  memoryCursorStore,
+  normaliseReceiveOptions,
+  Notice,
+  ReceiveOptions,
+  Receiver,
+  renderNotice,
+} from '../../../src/receive';
+import type { Simulator } from '../../simulator';
+
+export const MAILBOX = 'user@contoso.example';
+
+export interface Engine {
+  receiver: Receiver;
+  delivered: InboundMail[];
+  failures: MailError[];
+  warnings: string[];
+  notices: Notice[];
+  store: CursorStore;
+  connection: Connection;
+  close(): void;
+}
+
+/** A connection to the simulator with short retry waits. */
+export function simConnection(sim: Simulator): Connection {
+  return new Connection(
+    {
+      cloud: 'custom',
+      authorityHost: sim.url,
+      graphEndpoint: sim.url,
+      tenantId: sim.tenantId,
+      applicationId: sim.app.clientId,
+      clientSecret: sim.app.secrets?.[0]?.value,
+    },
+    { ca: sim.ca, retry: { baseDelayMs: 5, maxDelayMs: 50 } },
+  );
+}
+
+/** A receiver for MAILBOX with these options over SPEC's defaults. */
+export function engine(
+  sim: Simulator,
+  options: Partial<Record<keyof ReceiveOptions, unknown>> = {},
+  extra: { store?: CursorStore; connection?: Connection; deliver?: (mail: InboundMail) => void } = {},
+): Engine {
+  const connection = extra.connection ?? simConnection(sim);
+  const delivered: InboundMail[] = [];
+  const failures: MailError[] = [];
+  const warnings: string[] = [];
+  const notices: Notice[] = [];
+  const store = extra.store ?? memoryCursorStore();
+  const api = connection.mailbox(String(options.mailbox ?? MAILBOX), connection.client());
+  const receiver = new Receiver(api, normaliseReceiveOptions({ mailbox: MAILBOX, ...options }), store, {
+    deliver: (mail) => {
+      extra.deliver?.(mail);
+      delivered.push(mail);
+    },
+    mailFailed: (err) => failures.push(err),
+    warn: (notice) => {
+      notices.push(notice);
+      warnings.push(renderNotice(notice));
+    },
+  });
+  return {
+    receiver,
+    delivered,
+    failures,
+    warnings,
+    notices,
+    store,
+    connection,
+    close: () => connection.close(),
+  };
+}
