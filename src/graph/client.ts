@@ -75,13 +75,15 @@ export class GraphClient {
     let attempt = 0;
     let waited = 0;
     let refreshed = false;
+    let rejected: string | undefined;
     for (;;) {
       attempt++;
-      const outcome = await this.attempt<T>(req, url, refreshed);
+      const outcome = await this.attempt<T>(req, url, rejected);
       if (outcome.kind === 'ok') return outcome.response;
       const err = outcome.error;
       if (outcome.kind === 'expired-token' && !refreshed) {
         refreshed = true;
+        rejected = outcome.token;
         this.stats.tokenRefreshes++;
         continue;
       }
@@ -184,19 +186,21 @@ export class GraphClient {
   private async attempt<T>(
     req: MailRequest,
     url: string,
-    forceRefresh: boolean,
+    rejected: string | undefined,
   ): Promise<
     | { kind: 'ok'; response: GraphResponse<T> }
-    | { kind: 'expired-token' | 'not-processed' | 'unknown' | 'fatal'; error: GraphError }
+    | { kind: 'expired-token' | 'not-processed' | 'unknown' | 'fatal'; error: GraphError; token?: string }
   > {
     const release = req.mailbox
       ? await mailboxLimiter(this.graphEndpoint, req.mailbox).acquire(req.slots ?? 1, req.signal)
       : () => undefined;
     try {
       const headers: Record<string, string> = { ...req.headers };
+      let token: string | undefined;
       if (!req.anonymous) {
-        const token = await this.options.tokens.getToken({ forceRefresh });
-        headers.Authorization = `Bearer ${token.token}`;
+        token = (await this.options.tokens.getToken({ forceRefresh: rejected !== undefined, rejected }))
+          .token;
+        headers.Authorization = `Bearer ${token}`;
       }
       let data: unknown = undefined;
       if (Buffer.isBuffer(req.body)) {
@@ -254,7 +258,7 @@ export class GraphClient {
         mailbox: req.mailbox,
         permission: req.permission,
       });
-      if (response.status === 401 && !req.anonymous) return { kind: 'expired-token', error };
+      if (response.status === 401 && !req.anonymous) return { kind: 'expired-token', error, token };
       if (response.status === 429 || response.status === 503) return { kind: 'not-processed', error };
       if (response.status >= 500) return { kind: 'unknown', error };
       return { kind: 'fatal', error };

@@ -20,13 +20,14 @@ const RENEWAL_MARGIN_MS = 300_000;
 
 /** The token source the Graph client asks before each request. */
 export interface TokenSource {
-  getToken(options?: { forceRefresh?: boolean }): Promise<AccessToken>;
+  getToken(options?: { forceRefresh?: boolean; rejected?: string }): Promise<AccessToken>;
 }
 
 /** Gets and caches tokens for one account. */
 export class TokenProvider implements TokenSource {
   private readonly app: ConfidentialClientApplication;
   private pending: Promise<AccessToken> | null = null;
+  private pendingForced = false;
   private last: AccessToken | null = null;
   /** Token requests that reached the network (msal's cache answers the others). */
   requests = 0;
@@ -38,11 +39,15 @@ export class TokenProvider implements TokenSource {
     this.app = new ConfidentialClientApplication(msalConfiguration(account, http));
   }
 
-  /** A valid token, from msal's cache unless it is about to expire or `forceRefresh` is set. */
-  async getToken(options: { forceRefresh?: boolean } = {}): Promise<AccessToken> {
+  /**
+   * A valid token, from cache unless it is about to expire. `forceRefresh` fetches a new one; with `rejected` (the
+   * token Graph refused) only when no newer token exists yet, so many requests failing together cause one refresh.
+   */
+  async getToken(options: { forceRefresh?: boolean; rejected?: string } = {}): Promise<AccessToken> {
+    const last = this.last;
+    if (options.forceRefresh && options.rejected && last && last.token !== options.rejected) return last;
     // msal's cache lookup costs a fraction of a millisecond per call; hot paths ask thousands of times, so keep the
     // last token until msal itself would renew it (5 minutes before expiry).
-    const last = this.last;
     if (
       !options.forceRefresh &&
       last?.expiresOn &&
@@ -51,12 +56,17 @@ export class TokenProvider implements TokenSource {
       return last;
     }
     // Concurrent callers share one request instead of racing msal into several.
-    if (this.pending && !options.forceRefresh) return this.pending;
+    if (this.pending && (!options.forceRefresh || this.pendingForced)) return this.pending;
     if (options.forceRefresh) this.last = null;
-    const request = this.acquire(!!options.forceRefresh).finally(() => {
-      if (this.pending === request) this.pending = null;
+    const forced = !!options.forceRefresh;
+    const request = this.acquire(forced).finally(() => {
+      if (this.pending === request) {
+        this.pending = null;
+        this.pendingForced = false;
+      }
     });
     this.pending = request;
+    this.pendingForced = forced;
     return request;
   }
 
@@ -75,11 +85,13 @@ export class TokenProvider implements TokenSource {
         });
       }
       if (result.fromCache === false) this.requests++;
-      return {
+      const token: AccessToken = {
         token: result.accessToken,
         expiresOn: result.expiresOn ?? null,
         roles: rolesOf(result.accessToken),
       };
+      this.last = token;
+      return token;
     } catch (err) {
       throw tokenError(err);
     }

@@ -92,6 +92,16 @@ describe('Graph access layer', function () {
       connection.close();
     });
 
+    it('refreshes once when many requests in flight are refused together', async () => {
+      const connection = new Connection(settings(), FAST);
+      const api = connection.mailbox(MAILBOX);
+      await api.probe();
+      sim.expireTokens();
+      await Promise.all(Array.from({ length: 12 }, () => api.probe()));
+      assert.equal(sim.counters.tokenRequests, 2);
+      connection.close();
+    });
+
     it('gets a new token when the old one nears its expiry', async () => {
       const short = await startSimulator({ tokenLifetimeSec: 302 });
       try {
