@@ -130,7 +130,7 @@ describe('o365-mail-out reliability (integration)', function () {
     });
 
     it('fails a send that times out as of unknown outcome', async () => {
-      helper.settings({ o365Timeout: 300 });
+      helper.settings({ o365: { timeoutMs: 300 } });
       try {
         const node = await MailOutHarness.load(sim);
         sim.slowNext(1, 1500, { match: { operation: 'sendMail' } });
@@ -138,7 +138,7 @@ describe('o365-mail-out reliability (integration)', function () {
         assert.match(message, /may or may not have been sent/);
         assert.equal(sim.counters.byOperation.sendMail, 1);
       } finally {
-        helper.settings({ o365Timeout: undefined });
+        helper.settings({ o365: undefined });
       }
     });
   });
