@@ -19,15 +19,24 @@ export interface TestReport {
   mailbox?: { address: string; ok: true } | { address: string; ok: false; code: string; message: string };
 }
 
-/** What each use of the nodes needs, and which granted permissions satisfy it. */
-const NEEDS: { need: string; permission: string; satisfiedBy: string[] }[] = [
+/** What each use of the nodes needs, and whether the granted permissions satisfy it. */
+const NEEDS: { need: string; permission: string; met: (roles: string[]) => boolean }[] = [
   {
     need: 'receive and mark read, move or delete',
     permission: 'Mail.ReadWrite',
-    satisfiedBy: ['Mail.ReadWrite'],
+    met: (roles) => roles.includes('Mail.ReadWrite'),
   },
-  { need: 'receive with action none', permission: 'Mail.Read', satisfiedBy: ['Mail.Read', 'Mail.ReadWrite'] },
-  { need: 'send', permission: 'Mail.Send', satisfiedBy: ['Mail.Send'] },
+  {
+    need: 'receive with action none',
+    permission: 'Mail.Read',
+    met: (roles) => roles.includes('Mail.Read') || roles.includes('Mail.ReadWrite'),
+  },
+  { need: 'send', permission: 'Mail.Send', met: (roles) => roles.includes('Mail.Send') },
+  {
+    need: 'send mail over 4 MB (draft and upload session)',
+    permission: 'Mail.Send + Mail.ReadWrite',
+    met: (roles) => roles.includes('Mail.Send') && roles.includes('Mail.ReadWrite'),
+  },
 ];
 
 /** Runs the connection test; never throws, never returns a secret. */
@@ -60,7 +69,7 @@ export async function testConnection(
       checks: NEEDS.map((n) => ({
         need: n.need,
         permission: n.permission,
-        ok: n.satisfiedBy.some((p) => roles.includes(p)),
+        ok: n.met(roles),
       })),
     };
     const address = (mailbox ?? '').trim();

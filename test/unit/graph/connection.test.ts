@@ -532,6 +532,7 @@ describe('Graph access layer', function () {
           ['Mail.ReadWrite', true],
           ['Mail.Read', true],
           ['Mail.Send', true],
+          ['Mail.Send + Mail.ReadWrite', true],
         ],
       );
       assert.deepEqual(report.mailbox, { address: MAILBOX, ok: true });
@@ -545,7 +546,7 @@ describe('Graph access layer', function () {
       assert.deepEqual(report.roles, ['Mail.Read']);
       assert.deepEqual(
         report.checks.map((c) => c.ok),
-        [false, true, false],
+        [false, true, false, false],
       );
       assert.equal(report.mailbox, undefined);
     });
