@@ -156,9 +156,11 @@ function startMailIn(RED: NodeRED, node: Node, config: MailInProperties): void {
       onError: (err) => {
         if (isAccountProblem(err)) account.reportAccountProblem(err);
         status.failed(err);
-        // A failing poll repeats at every schedule: log it when it changes, not each time.
+        // A failing poll repeats at every schedule: report it when it changes, not each time. With a message, so
+        // Catch nodes see it.
         const message = pollErrorText(err, t);
-        if (message !== lastError) node.error(message);
+        if (message !== lastError)
+          node.error(message, { payload: '', topic: message, o365: { mailbox, folder } });
         lastError = message;
       },
     },

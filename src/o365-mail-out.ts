@@ -85,7 +85,12 @@ class MailOutNode {
       this.lastError = error;
       if (this.account && isAccountProblem(error.graphError))
         this.account.reportAccountProblem(error.graphError);
-      job.done(error);
+      try {
+        job.done(error);
+      } catch (cloneError) {
+        // Node-RED copies the message for Catch nodes; one it cannot copy (nested too deep) must not hide the error.
+        this.node.error(`${error.message} (not passed to Catch nodes: ${messageOf(cloneError)})`);
+      }
       return;
     }
     const { mailbox, result } = output;
