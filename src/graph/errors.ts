@@ -122,6 +122,10 @@ const AADSTS_HINTS: Record<string, { reason: ErrorReason; hint: string }> = {
     reason: 'app-not-found',
     hint: 'The application is disabled in this tenant; an administrator must enable it',
   },
+  '90033': {
+    reason: 'unavailable',
+    hint: 'The sign-in service is temporarily unavailable; the node tries again (msal waits up to 60 s after an outage)',
+  },
   '500011': {
     reason: 'scope-invalid',
     hint: 'Microsoft Graph was not found in this tenant; check the cloud and Graph endpoint',
