@@ -124,7 +124,7 @@ const AADSTS_HINTS: Record<string, { reason: ErrorReason; hint: string }> = {
   },
   '90033': {
     reason: 'unavailable',
-    hint: 'The sign-in service is temporarily unavailable; the node tries again (msal waits up to 60 s after an outage)',
+    hint: 'The sign-in service is unavailable; it will be retried (after an outage msal waits up to 60 s)',
   },
   '500011': {
     reason: 'scope-invalid',
