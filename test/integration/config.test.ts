@@ -4,7 +4,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { startSimulator, Simulator } from '../simulator';
-import { accountCredentials, accountNode, CONFIG_ID, helper, nodeModules, waitFor } from './setup';
+import {
+  accountCredentials,
+  accountNode,
+  CONFIG_ID,
+  helper,
+  mailInProps,
+  mailOutProps,
+  nodeModules,
+  waitFor,
+} from './setup';
 
 const MAILBOX = 'user@contoso.example';
 
@@ -30,23 +39,9 @@ describe('o365-config in Node-RED', function () {
     const mailIn = (id: string) => ({
       id,
       z: 't',
-      type: 'o365-mail-in',
       account: CONFIG_ID,
-      username: MAILBOX,
-      folder: 'inbox',
-      filter: 'isRead eq false',
-      search: '',
-      action: 'read',
-      moveTo: '',
-      pollType: 'manual',
-      cron: '0 */5 * * * ?',
-      interval: 300,
-      pollOnStart: false,
-      maxMessages: 100,
-      bodyFormat: 'text',
-      attachments: true,
-      output: 'message',
       wires: [['sink']],
+      ...mailInProps(MAILBOX),
     });
     return [
       { id: 't', type: 'tab', label: 'config' },
@@ -56,21 +51,9 @@ describe('o365-config in Node-RED', function () {
       {
         id: 'out',
         z: 't',
-        type: 'o365-mail-out',
         account: CONFIG_ID,
-        username: MAILBOX,
-        usernameType: 'str',
-        subject: 'hello',
-        subjectType: 'str',
-        toRecipients: MAILBOX,
-        toRecipientsType: 'str',
-        ccRecipients: '',
-        ccRecipientsType: 'str',
-        bccRecipients: '',
-        bccRecipientsType: 'str',
-        save: true,
-        bodyType: 'auto',
         wires: [['sink']],
+        ...mailOutProps(MAILBOX, { subject: 'hello', toRecipients: MAILBOX }),
       },
       { id: 'sink', z: 't', type: 'helper' },
     ];

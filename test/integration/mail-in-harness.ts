@@ -3,7 +3,15 @@
  * against the simulator, records what they send, log and show, and runs polls to their end.
  */
 import type { Simulator } from '../simulator';
-import { accountCredentials, accountNode, CONFIG_ID, helper, nodeModules, waitFor } from './setup';
+import {
+  accountCredentials,
+  accountNode,
+  CONFIG_ID,
+  helper,
+  mailInProps,
+  nodeModules,
+  waitFor,
+} from './setup';
 
 export const MAILBOX = 'user@contoso.example';
 
@@ -87,25 +95,10 @@ export async function loadMailIn(
     flow.push({
       id: `in${i}`,
       z: tab,
-      type: 'o365-mail-in',
       name: '',
       account: CONFIG_ID,
-      username: MAILBOX,
-      folder: 'inbox',
-      filter: 'isRead eq false',
-      search: '',
-      action: 'read',
-      moveTo: '',
-      pollType: 'manual',
-      cron: '0 */5 * * * ?',
-      interval: 300,
-      pollOnStart: false,
-      maxMessages: 100,
-      bodyFormat: 'text',
-      attachments: true,
-      output: 'message',
       wires: [[`sink${i}`]],
-      ...props,
+      ...mailInProps(MAILBOX, props),
     });
     flow.push({ id: `sink${i}`, z: tab, type: 'helper' });
   }

@@ -3,7 +3,15 @@
  * against the simulator, and turns its outputs and `done(err)` errors into awaitable outcomes per message.
  */
 import type { Simulator } from '../simulator';
-import { accountCredentials, accountNode, CONFIG_ID, helper, waitFor } from './setup';
+import {
+  accountCredentials,
+  accountNode,
+  CONFIG_ID,
+  helper,
+  mailOutProps,
+  nodeModules,
+  waitFor,
+} from './setup';
 
 export const MAILBOX = 'sender@contoso.example';
 export const COLLEAGUE = 'colleague@contoso.example';
@@ -40,34 +48,17 @@ export class MailOutHarness {
     props: Record<string, unknown> = {},
     credentials?: Record<string, string>,
   ): Promise<MailOutHarness> {
-    // Only the modules this node needs (the built ones: npm test builds first).
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const config = require('../../nodes/o365-config.js');
-    const mailOut = require('../../nodes/o365-mail-out.js');
-    /* eslint-enable @typescript-eslint/no-require-imports */
+    const { config, mailOut } = nodeModules();
     const flow = [
       { id: 'tab', type: 'tab', label: 'mail out' },
       accountNode(sim),
       {
         id: 'out',
         z: 'tab',
-        type: 'o365-mail-out',
         name: '',
         account: CONFIG_ID,
-        username: MAILBOX,
-        usernameType: 'str',
-        subject: '',
-        subjectType: 'str',
-        toRecipients: '',
-        toRecipientsType: 'str',
-        ccRecipients: '',
-        ccRecipientsType: 'str',
-        bccRecipients: '',
-        bccRecipientsType: 'str',
-        save: true,
-        bodyType: 'auto',
         wires: [['sink']],
-        ...props,
+        ...mailOutProps(MAILBOX, props),
       },
       { id: 'sink', z: 'tab', type: 'helper' },
     ];

@@ -59,3 +59,45 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what =
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Quiet mail-in defaults: manual polling, no poll on start. */
+export function mailInProps(mailbox: string, props: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'o365-mail-in',
+    username: mailbox,
+    folder: 'inbox',
+    filter: 'isRead eq false',
+    search: '',
+    action: 'read',
+    moveTo: '',
+    pollType: 'manual',
+    cron: '0 */5 * * * ?',
+    interval: 300,
+    pollOnStart: false,
+    maxMessages: 100,
+    bodyFormat: 'text',
+    attachments: true,
+    output: 'message',
+    ...props,
+  };
+}
+
+/** Mail-out properties sending from `mailbox`, every other field empty (taken from the message). */
+export function mailOutProps(mailbox: string, props: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'o365-mail-out',
+    username: mailbox,
+    usernameType: 'str',
+    subject: '',
+    subjectType: 'str',
+    toRecipients: '',
+    toRecipientsType: 'str',
+    ccRecipients: '',
+    ccRecipientsType: 'str',
+    bccRecipients: '',
+    bccRecipientsType: 'str',
+    save: true,
+    bodyType: 'auto',
+    ...props,
+  };
+}

@@ -12,11 +12,13 @@ import {
   accountNode,
   CONFIG_ID,
   helper,
+  mailInProps,
+  mailOutProps,
   nodeModules,
   waitFor,
 } from '../integration/setup';
 
-export { helper, waitFor, CONFIG_ID };
+export { helper, waitFor, CONFIG_ID, mailInProps, mailOutProps };
 
 /** Retry tuning that keeps every case to seconds: 5 attempts, 10 ms base backoff, a 1 s client timeout. */
 export const FAST_TUNING = {
@@ -190,28 +192,6 @@ export async function loadFlow(
 
 // ---- receive ----
 
-/** Quiet mail-in defaults: manual polling, no poll on start. */
-export function mailInProps(mailbox: string, props: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'o365-mail-in',
-    username: mailbox,
-    folder: 'inbox',
-    filter: 'isRead eq false',
-    search: '',
-    action: 'read',
-    moveTo: '',
-    pollType: 'manual',
-    cron: '0 */5 * * * ?',
-    interval: 300,
-    pollOnStart: false,
-    maxMessages: 100,
-    bodyFormat: 'text',
-    attachments: true,
-    output: 'message',
-    ...props,
-  };
-}
-
 /** Loads `count` mail-in nodes (ids in0, in1, ...) with a Catch node; each delivers into its MailInNode record. */
 export async function loadReceivers(
   sim: Simulator,
@@ -265,26 +245,6 @@ export class SendNode {
     await waitFor(() => this.outcomes.has(id), timeoutMs, `the outcome of message ${id}`);
     return this.outcomes.get(id) as SendOutcome;
   }
-}
-
-/** Mail-out properties sending from `mailbox`, every other field empty (taken from the message). */
-export function mailOutProps(mailbox: string, props: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'o365-mail-out',
-    username: mailbox,
-    usernameType: 'str',
-    subject: '',
-    subjectType: 'str',
-    toRecipients: '',
-    toRecipientsType: 'str',
-    ccRecipients: '',
-    ccRecipientsType: 'str',
-    bccRecipients: '',
-    bccRecipientsType: 'str',
-    save: true,
-    bodyType: 'auto',
-    ...props,
-  };
 }
 
 /** Loads one o365-mail-out node (id `out`) with a Catch node. */
