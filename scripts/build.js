@@ -36,4 +36,4 @@ if (result.status !== 0) process.exit(result.status || 1);
 const iconsOut = path.join(nodesDir, 'icons');
 fs.rmSync(iconsOut, { recursive: true, force: true });
 fs.cpSync(path.join(root, 'icons'), iconsOut, { recursive: true });
-console.log('build: nodes/ is ready');
+console.error('build: nodes/ is ready');

@@ -70,7 +70,8 @@ function packProject(workDir) {
     cwd: root,
   });
   if (packed.status !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
-  const [info] = JSON.parse(packed.stdout);
+  // Anything a lifecycle script printed comes before npm's JSON answer.
+  const [info] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m)));
   const untar = run('tar', ['-xzf', path.join(workDir, info.filename), '-C', workDir]);
   if (untar.status !== 0) throw new Error(`tar failed:\n${untar.stderr}`);
   return path.join(workDir, 'package');
