@@ -33,7 +33,9 @@ function packProject(dir) {
     (file) => !fs.existsSync(path.join(root, file)),
   );
   if (unbuilt.length) throw new Error(`not built (${unbuilt.join(', ')} missing): run "npm run build" first`);
-  const output = runQuietly(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root });
+  const output = runQuietly(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+    cwd: root,
+  });
   // Anything a lifecycle script printed comes before npm's JSON answer.
   const [info] = JSON.parse(output.slice(output.search(/^\[/m)));
   return path.join(dir, info.filename);
