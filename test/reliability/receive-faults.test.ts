@@ -6,18 +6,15 @@
  * nothing left running after close. Prints one FIGURE line per case.
  */
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import type { Operation } from '../simulator/types';
 import {
-  activeHandles,
-  assertNothingLeft,
   duplicates,
   helper,
   loadReceivers,
   printFigure,
-  resetTuning,
   takeClientStats,
-  useTuning,
+  freshRuntimePerCase,
 } from './support';
 
 const MAILBOX = 'user@contoso.example';
@@ -192,22 +189,9 @@ const FAULTS: Record<string, FaultCase> = {
 describe('fault matrix: o365-mail-in', function () {
   this.timeout(60_000);
   let sim: Simulator;
-  let handlesBefore: Record<string, number>;
-
-  before(() => useTuning());
-  after(() => resetTuning());
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-    handlesBefore = activeHandles();
-    await helper.startServer();
-    takeClientStats();
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await helper.stopServer();
-    // The simulator still runs: only what the nodes (or Node-RED for them) started can be left.
-    if (this.currentTest?.state === 'passed') await assertNothingLeft(handlesBefore);
-    await sim.stop();
+  const currentSim = freshRuntimePerCase([MAILBOX]);
+  beforeEach(() => {
+    sim = currentSim();
   });
 
   for (const [actionName, action] of Object.entries(ACTIONS)) {

@@ -3,38 +3,17 @@
  * was down (msal-node holds back for 60 s after a 5xx from the token endpoint that carries no Retry-After).
  */
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../simulator';
-import {
-  activeHandles,
-  assertNothingLeft,
-  helper,
-  loadReceivers,
-  printFigure,
-  resetTuning,
-  takeClientStats,
-  useTuning,
-} from './support';
+import type { Simulator } from '../simulator';
+import { loadReceivers, printFigure, takeClientStats, freshRuntimePerCase } from './support';
 
 const MAILBOX = 'user@contoso.example';
 
 describe('recovery: o365-mail-in failures that outlast the retries', function () {
   this.timeout(30_000);
   let sim: Simulator;
-  let handlesBefore: Record<string, number>;
-
-  before(() => useTuning());
-  after(() => resetTuning());
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-    handlesBefore = activeHandles();
-    await helper.startServer();
-    takeClientStats();
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await helper.stopServer();
-    if (this.currentTest?.state === 'passed') await assertNothingLeft(handlesBefore);
-    await sim.stop();
+  const currentSim = freshRuntimePerCase([MAILBOX]);
+  beforeEach(() => {
+    sim = currentSim();
   });
 
   it('passes a failed poll to Catch nodes with a clear message', async () => {

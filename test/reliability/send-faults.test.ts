@@ -5,19 +5,15 @@
  * an error that says "not sent" is true, the node sends again once the fault is over, nothing left running.
  */
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import type { FaultMatch, Operation } from '../simulator/types';
 import {
-  activeHandles,
-  assertNothingLeft,
-  helper,
   loadSender,
   printFigure,
-  resetTuning,
   SendOutcome,
   takeClientStats,
-  useTuning,
   waitFor,
+  freshRuntimePerCase,
 } from './support';
 
 const SENDER = 'sender@contoso.example';
@@ -123,21 +119,9 @@ const FAULTS: Record<string, SendFault> = {
 describe('fault matrix: o365-mail-out', function () {
   this.timeout(60_000);
   let sim: Simulator;
-  let handlesBefore: Record<string, number>;
-
-  before(() => useTuning());
-  after(() => resetTuning());
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [SENDER, COLLEAGUE] });
-    handlesBefore = activeHandles();
-    await helper.startServer();
-    takeClientStats();
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await helper.stopServer();
-    if (this.currentTest?.state === 'passed') await assertNothingLeft(handlesBefore);
-    await sim.stop();
+  const currentSim = freshRuntimePerCase([SENDER, COLLEAGUE]);
+  beforeEach(() => {
+    sim = currentSim();
   });
 
   for (const [sizeName, size] of Object.entries(SIZES)) {

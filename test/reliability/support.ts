@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { createHook } from 'node:async_hooks';
 import * as path from 'node:path';
-import type { Simulator } from '../simulator';
+import { startSimulator, type Simulator } from '../simulator';
 import { MailInNode, type Msg as MailInMsg } from '../integration/mail-in-harness';
 import {
   accountCredentials,
@@ -328,4 +328,32 @@ export function printFigure(name: string, f: Figure): void {
 /** How many entries repeat an earlier one. */
 export function duplicates(values: string[]): number {
   return values.length - new Set(values).size;
+}
+
+/**
+ * Registers the hooks every fault-matrix suite shares: fast retry tuning, a fresh simulator and Node-RED per case,
+ * and the check that the nodes left no timer or socket behind. Returns the running case's simulator.
+ */
+export function freshRuntimePerCase(mailboxes: string[]): () => Simulator {
+  let sim: Simulator | undefined;
+  let handlesBefore: Record<string, number> = {};
+  before(() => useTuning());
+  after(() => resetTuning());
+  beforeEach(async () => {
+    sim = await startSimulator({ mailboxes });
+    handlesBefore = activeHandles();
+    await helper.startServer();
+    takeClientStats();
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await helper.stopServer();
+    // The simulator still runs: only what the nodes (or Node-RED for them) started can be left.
+    if (this.currentTest?.state === 'passed') await assertNothingLeft(handlesBefore);
+    await sim?.stop();
+  });
+  return () => {
+    if (!sim) throw new Error('no simulator outside a test case');
+    return sim;
+  };
 }
