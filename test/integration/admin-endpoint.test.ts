@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startSimulator, Simulator } from '../simulator';
 import { NodeRedProcess, startNodeRed } from '../support/node-red-process';
+import { accountNode } from './setup';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const bcrypt = require('bcryptjs') as { hashSync(text: string, rounds: number): string };
@@ -44,21 +45,7 @@ describe('Test connection admin endpoint (real Node-RED with adminAuth)', functi
       tokens[user] = ((await res.json()) as { access_token: string }).access_token;
     }
     // Deploy a config node holding the secret, as the editor would.
-    const flow = [
-      {
-        id: 'acc1',
-        type: 'o365-config',
-        name: 'sim',
-        tenantId: sim.tenantId,
-        applicationId: sim.app.clientId,
-        cloud: 'custom',
-        authorityHost: sim.url,
-        graphEndpoint: sim.url,
-        authType: 'secret',
-        certificateThumbprint: '',
-        credentials: { clientSecret: sim.app.secrets?.[0]?.value },
-      },
-    ];
+    const flow = [{ ...accountNode(sim), credentials: { clientSecret: sim.app.secrets?.[0]?.value } }];
     const deploy = await fetch(`${red.url}/flows`, {
       method: 'POST',
       headers: {
@@ -77,14 +64,7 @@ describe('Test connection admin endpoint (real Node-RED with adminAuth)', functi
   });
 
   const body = (credentials: Record<string, string>, mailbox?: string) => ({
-    id: 'acc1',
-    tenantId: sim.tenantId,
-    applicationId: sim.app.clientId,
-    cloud: 'custom',
-    authorityHost: sim.url,
-    graphEndpoint: sim.url,
-    authType: 'secret',
-    certificateThumbprint: '',
+    ...accountNode(sim),
     credentials,
     mailbox,
   });
