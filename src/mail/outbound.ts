@@ -241,7 +241,8 @@ export function sendMailRequestBody(mail: OutgoingMail, saveToSentItems: boolean
   return requestJson(mail, saveToSentItems, (a) => a.content.toString('base64'));
 }
 
-function fileAttachmentSize(a: OutgoingAttachment): number {
+/** Exact JSON size in bytes of one file attachment as Graph takes it (base64 size computed, not encoded). */
+export function fileAttachmentSize(a: OutgoingAttachment): number {
   return Buffer.byteLength(JSON.stringify(attachmentJson(a, '')), 'utf8') + base64Length(a.content.length);
 }
 

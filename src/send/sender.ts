@@ -8,8 +8,8 @@ import { GraphError } from '../graph/errors';
 import type { MailApi } from '../graph/mail-api';
 import type { OutgoingAttachment } from '../mail/attachments';
 import {
-  base64Length,
   fileAttachmentBody,
+  fileAttachmentSize,
   planSend,
   SEND_MAIL_LIMIT_BYTES,
   sendMailRequestBody,
@@ -253,7 +253,7 @@ export function packIntoDraft(
   let size = sendMailRequestSize({ ...mail, attachments: [] }, save) + ATTACHMENTS_MEMBER.length;
   let index = 0;
   for (; index < small.length; index++) {
-    const added = attachmentJsonSize(small[index]) + (index > 0 ? 1 : 0);
+    const added = fileAttachmentSize(small[index]) + (index > 0 ? 1 : 0);
     if (size + added > SEND_MAIL_LIMIT_BYTES) break;
     size += added;
   }
@@ -261,13 +261,6 @@ export function packIntoDraft(
 }
 
 const ATTACHMENTS_MEMBER = ',"attachments":[]';
-const NO_BYTES = Buffer.alloc(0);
-
-/** Bytes of one attachment's JSON in a request, without encoding its content. */
-export function attachmentJsonSize(attachment: OutgoingAttachment): number {
-  const stub = JSON.stringify(fileAttachmentBody({ ...attachment, content: NO_BYTES }));
-  return Buffer.byteLength(stub, 'utf8') + base64Length(attachment.content.length);
-}
 
 function recipientsOf(mail: OutgoingMail): string {
   const m = mail.message;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { buildOutgoingMail, sendMailRequestSize, type OutgoingMail } from '../../../src/mail/outbound';
 import { SendError } from '../../../src/send/errors';
-import { attachmentJsonSize, packIntoDraft, Sender } from '../../../src/send/sender';
+import { fileAttachmentSize } from '../../../src/mail/outbound';
+import { packIntoDraft, Sender } from '../../../src/send/sender';
 import { FakeApi, outcomeUnknown, refused } from './fake-api';
 
 const MB = 1024 * 1024;
@@ -296,7 +297,7 @@ describe('Sender', () => {
       const computed =
         empty +
         ',"attachments":[]'.length +
-        m.attachments.reduce((n, a) => n + attachmentJsonSize(a), 0) +
+        m.attachments.reduce((n, a) => n + fileAttachmentSize(a), 0) +
         files.length -
         1;
       assert.equal(computed, withAll);
