@@ -50,7 +50,7 @@ const REQUIRED_PARAMETER: Record<string, string> = {
 };
 
 /** Reads and validates a JSON request body against a strict schema; throws Graph's 400. */
-export function requireBody<T>(ctx: HandlerContext, def: string): T {
+export function requireBody<T>(ctx: Pick<HandlerContext, 'state' | 'call'>, def: string): T {
   const { call, state } = ctx;
   if (call.bodyError) {
     throw badRequest(

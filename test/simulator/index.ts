@@ -8,6 +8,8 @@ import { Identity } from './identity';
 import { Transport } from './server';
 import { emptyCounters, SimState } from './state';
 import { cloneMessage, MailStore } from './store';
+import type { DeliveryRecord, LifecycleEvent, NotificationBehaviour, PushTiming } from './push';
+import { type SimSubscription, type SubscriptionLimits, Subscriptions } from './subscriptions';
 import type {
   AppRegistration,
   Counters,
@@ -21,6 +23,8 @@ import type {
   StoredMessage,
 } from './types';
 
+export type { DeliveryRecord, LifecycleEvent, NotificationBehaviour, PushTiming } from './push';
+export type { SimSubscription, SubscriptionLimits } from './subscriptions';
 export type {
   Address,
   AppRegistration,
@@ -102,6 +106,7 @@ export class Simulator {
       concurrencyLimit: options.concurrencyLimit ?? 4,
       rateLimit: options.rateLimit ?? null,
     });
+    this.state.subscriptions = new Subscriptions(this.state, this.tenantId);
     this.transport = new Transport(this.state);
     for (const mailbox of options.mailboxes ?? [`user@${this.tenantDomain}`]) this.addMailbox(mailbox);
   }
@@ -110,6 +115,8 @@ export class Simulator {
   async start(): Promise<this> {
     const cert = await serverCertificate();
     this.ca = cert.cert;
+    // Test HTTPS fronts for notification URLs use this certificate too.
+    this.trustNotificationCa([cert.cert]);
     this.ownsCaFile = !this.options.caFile;
     this.caFile =
       this.options.caFile ?? path.join(os.tmpdir(), `o365-sim-ca-${process.pid}-${Date.now()}.pem`);
@@ -155,6 +162,7 @@ export class Simulator {
     this.state.counters = emptyCounters();
     this.state.requests = [];
     this.state.schemaViolations = [];
+    this.state.subscriptions.delivery.records.length = 0;
   }
 
   // ---- faults and load ----
@@ -255,6 +263,64 @@ export class Simulator {
     this.store.mailbox(mailbox).sendAs.add(address.toLowerCase());
   }
 
+  // ---- change notifications ----
+
+  /** Snapshot of the active subscriptions of every app (clientState included: this is the test's view). */
+  subscriptions(): SimSubscription[] {
+    return this.state.subscriptions.active().map((s) => ({ ...s }));
+  }
+
+  /** Raises a lifecycle event (reauthorizationRequired pauses notifications, subscriptionRemoved deletes). */
+  raiseLifecycleEvent(subscriptionId: string, event: LifecycleEvent): void {
+    this.state.subscriptions.raise(subscriptionId, event);
+  }
+
+  /** Delay, loss and duplication of change notifications; Graph's own: no delay, no loss. */
+  setNotifications(behaviour: Partial<NotificationBehaviour>): void {
+    const next = { ...this.state.subscriptions.delivery.behaviour, ...behaviour };
+    const share = (n: number) => n >= 0 && n <= 1;
+    if (
+      !(next.delayMs >= 0) ||
+      !share(next.lossRate) ||
+      !share(next.duplicateRate) ||
+      !(next.maxBatch >= 1)
+    ) {
+      throw new Error(`simulator: invalid notification behaviour ${JSON.stringify(behaviour)}`);
+    }
+    this.state.subscriptions.delivery.behaviour = next;
+  }
+
+  /** Graph's push timings (validation timeout, slow-endpoint rule, retries); tests compress them. */
+  setPushTiming(timing: Partial<PushTiming>): void {
+    const delivery = this.state.subscriptions.delivery;
+    delivery.timing = { ...delivery.timing, ...timing };
+  }
+
+  /** Maximum lifetime, per-mailbox limit, list page size, and the test control that shortens granted lifetimes. */
+  setSubscriptionLimits(limits: Partial<SubscriptionLimits>): void {
+    Object.assign(this.state.subscriptions.limits, limits);
+  }
+
+  /** CA certificates (PEM) the simulator trusts when it calls notification URLs, besides Node's roots. */
+  trustNotificationCa(certificates: string[]): void {
+    this.state.subscriptions.delivery.trust(certificates);
+  }
+
+  /** Validation requests and notifications sent (or lost, dropped), oldest first. */
+  get deliveries(): DeliveryRecord[] {
+    return this.state.subscriptions.delivery.records;
+  }
+
+  /** Notifications waiting to be sent (delayed, throttled or retried). */
+  get pendingNotifications(): number {
+    return this.state.subscriptions.delivery.pending;
+  }
+
+  /** 'normal', 'throttled' (delayed) or 'dropping', by Graph's slow-endpoint rule. */
+  notificationEndpointState(url: string): 'normal' | 'throttled' | 'dropping' {
+    return this.state.subscriptions.delivery.endpointState(url);
+  }
+
   clearFaults(): void {
     this.state.faults.clear();
     this.identity.outage = false;
@@ -334,6 +400,7 @@ export class Simulator {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers.clear();
+    this.state.subscriptions.delivery.stop();
     await this.transport.close();
     if (this.ownsCaFile) {
       fs.rmSync(this.caFile, { force: true });

@@ -11,6 +11,7 @@ import * as messages from './graph-messages';
 import * as attachments from './graph-attachments';
 import * as send from './graph-send';
 import { deltaMessages } from './delta';
+import { handleSubscriptionCall, isSubscriptionPath, subscriptionOperation } from './subscriptions';
 
 export type { GraphCall, GraphReply, HandlerContext } from './handler';
 
@@ -262,12 +263,38 @@ function faultReply(rule: FaultRule): GraphFailure | undefined {
   return undefined;
 }
 
+/**
+ * Takes the fault that applies to this operation, if any, and applies what happens before it runs: an error answer,
+ * a dropped connection or a delay. The rule is returned for what happens after (drop after, malformed answer).
+ */
+async function takeFault(
+  state: SimState,
+  call: GraphCall,
+  operation: Operation,
+  mailbox: string | null,
+): Promise<FaultRule | undefined> {
+  const rule = state.faults.take({
+    operation,
+    method: call.method,
+    mailbox,
+    path: call.path,
+    inBatch: call.inBatch,
+  });
+  if (!rule) return undefined;
+  const failure = faultReply(rule);
+  if (failure) throw failure;
+  if (rule.kind === 'drop' && !rule.after) throw new DropConnection();
+  if (rule.kind === 'slow') await delay(rule.delayMs);
+  return rule;
+}
+
 /** Runs one Graph operation through the whole pipeline. Never throws except DropConnection. */
 export async function executeGraph(
   state: SimState,
   call: GraphCall,
   authorization: string | undefined,
 ): Promise<Outcome> {
+  if (isSubscriptionPath(call.path)) return executeSubscription(state, call, authorization);
   let operation: Operation | null = null;
   let mailboxName: string | null = null;
   let rule: FaultRule | undefined;
@@ -280,19 +307,7 @@ export async function executeGraph(
     if (!access.ok) throw accessDenied();
     const mailbox = resolveMailbox(state, params.user, claims.appid);
     mailboxName = mailbox.address;
-    rule = state.faults.take({
-      operation,
-      method: call.method,
-      mailbox: mailboxName,
-      path: call.path,
-      inBatch: call.inBatch,
-    });
-    if (rule) {
-      const failure = faultReply(rule);
-      if (failure) throw failure;
-      if (rule.kind === 'drop' && !rule.after) throw new DropConnection();
-      if (rule.kind === 'slow') await delay(rule.delayMs);
-    }
+    rule = await takeFault(state, call, operation, mailboxName);
     if (call.bodyBytes > MAX_REQUEST_BYTES) throw tooLarge();
     const reply = await state.limits.run(mailbox.address, async () =>
       route.handler({ state, call, mailbox, params, claims, basic: access.basic }),
@@ -320,6 +335,37 @@ export async function executeGraph(
     }
     if (err.status === 429) state.counters.throttled++;
     return finish(state, call.path, { reply: failureReply(err, call), operation, mailbox: mailboxName });
+  }
+}
+
+/** Runs one /subscriptions call: token, faults, handler (subscriptions hold no mailbox slot). */
+async function executeSubscription(
+  state: SimState,
+  call: GraphCall,
+  authorization: string | undefined,
+): Promise<Outcome> {
+  let operation: Operation | null = null;
+  try {
+    operation = subscriptionOperation(call.method, call.path);
+    state.countOperation(operation);
+    const claims = state.identity.verify(authorization);
+    const rule = await takeFault(state, call, operation, null);
+    const reply = await handleSubscriptionCall(state, call, claims);
+    if (rule?.kind === 'drop') throw new DropConnection();
+    return finish(state, call.path, {
+      reply,
+      operation,
+      mailbox: null,
+      malformed: rule?.kind === 'malformed',
+    });
+  } catch (err) {
+    if (err instanceof DropConnection) throw err;
+    const failure =
+      err instanceof GraphFailure
+        ? err
+        : new GraphFailure(500, 'InternalServerError', `Simulator error: ${(err as Error).message}`);
+    if (failure.status === 429) state.counters.throttled++;
+    return finish(state, call.path, { reply: failureReply(failure, call), operation, mailbox: null });
   }
 }
 

@@ -3,6 +3,7 @@ import { MailboxLimits, FaultQueue } from './faults';
 import type { Identity } from './identity';
 import { checkSchema, type SchemaSet } from './schemas';
 import type { MailStore } from './store';
+import type { Subscriptions } from './subscriptions';
 import {
   OPERATIONS,
   type Counters,
@@ -54,6 +55,8 @@ export class SimState {
   /** Delta and next links carry this; invalidateDeltaTokens() bumps it. */
   deltaGeneration = 1;
   baseUrl = '';
+  /** Change-notification subscriptions; set by the Simulator right after construction. */
+  subscriptions!: Subscriptions;
 
   constructor(
     readonly store: MailStore,

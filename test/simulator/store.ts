@@ -64,6 +64,8 @@ export class StoreError extends Error {}
 export class MailStore {
   readonly mailboxes = new Map<string, Mailbox>();
   private readonly byUserId = new Map<string, Mailbox>();
+  /** Told of every message stored in a folder (new, moved in, delivered), e.g. for change notifications. */
+  readonly insertListeners: ((mailbox: Mailbox, folder: Folder, record: MessageRecord) => void)[] = [];
   private seqCounter = 0;
   private lastSeededTime = Date.now() - 3600 * 1000;
 
@@ -189,6 +191,7 @@ export class MailStore {
     // New mail is usually the newest: append fast, otherwise binary search.
     if (order.length === 0 || compareEntries(order[order.length - 1], entry) < 0) order.push(entry);
     else order.splice(lowerBound(order, entry), 0, entry);
+    for (const listener of this.insertListeners) listener(mailbox, folder, record);
     return record;
   }
 

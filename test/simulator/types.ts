@@ -23,7 +23,13 @@ export type Operation =
   | 'createDraft'
   | 'sendDraft'
   | 'batch'
-  | 'getUser';
+  | 'getUser'
+  | 'createSubscription'
+  | 'listSubscriptions'
+  | 'getSubscription'
+  | 'updateSubscription'
+  | 'deleteSubscription'
+  | 'reauthorizeSubscription';
 
 export const OPERATIONS: readonly Operation[] = [
   'token',
@@ -49,6 +55,12 @@ export const OPERATIONS: readonly Operation[] = [
   'sendDraft',
   'batch',
   'getUser',
+  'createSubscription',
+  'listSubscriptions',
+  'getSubscription',
+  'updateSubscription',
+  'deleteSubscription',
+  'reauthorizeSubscription',
 ];
 
 export interface AppRegistration {
