@@ -3,7 +3,7 @@
  * next to a naive poller that reads as Interlok does.
  */
 import type { Connection } from '../src/graph/connection';
-import { pathSegment } from '../src/mail/odata';
+import { pathSegment } from '../src/graph/odata';
 import {
   memoryCursorStore,
   normaliseReceiveOptions,

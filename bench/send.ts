@@ -5,7 +5,7 @@
 import { createHash, randomFillSync } from 'node:crypto';
 import type { Connection } from '../src/graph/connection';
 import { MAILBOX_CONCURRENCY } from '../src/graph/limiter';
-import { pathSegment } from '../src/mail/odata';
+import { pathSegment } from '../src/graph/odata';
 import { buildOutgoingMail, type SendRequestInput } from '../src/mail/outbound';
 import { SendQueue, Sender } from '../src/send';
 import { collectGarbage, RssSampler } from './measure';

@@ -6,7 +6,7 @@ import { AccountSettings } from './graph/account';
 import { RetrySettings } from './graph/client';
 import { Connection, ConnectionOptions } from './graph/connection';
 import { testConnection } from './graph/diagnose';
-import { GraphError } from './graph/errors';
+import { O365Error } from './graph/errors';
 import { errorStatus } from './red/status';
 import { AccountNode, AccountUser, HttpRequest, HttpResponse, NodeRED } from './red/types';
 
@@ -40,7 +40,7 @@ export = function register(RED: NodeRED): void {
       if (configError) user.status(errorStatus(RED, configError));
       return () => users.delete(user);
     };
-    this.reportAccountProblem = (err: GraphError) => {
+    this.reportAccountProblem = (err: O365Error) => {
       const status = errorStatus(RED, err);
       for (const user of users) user.status(status);
     };

@@ -2,7 +2,8 @@
  * o365-mail-in: polls one mailbox folder and sends one message per mail. Node-RED glue only: the schedule comes
  * from src/schedule.ts, the polling engine from src/receive, the message shape from src/mail/inbound.ts.
  */
-import { GraphError } from './graph/errors';
+import { ErrorCodes } from './graph/error-codes';
+import { GraphError, messageOf } from './graph/errors';
 import { RetryNotice } from './graph/types';
 import { InboundMail } from './mail/inbound';
 import {
@@ -130,7 +131,7 @@ function startMailIn(RED: NodeRED, node: Node, config: MailInProperties): void {
     mailFailed: (err: MailError) => {
       const message = t('errors.mail-failed', 'could not read mail __id__: __error__', {
         id: err.mailId,
-        error: err.message.replace(/^could not read mail \S+: /, ''),
+        error: messageOf(err.cause),
       });
       node.error(message, { payload: '', topic: '', o365: { id: err.mailId, mailbox, folder } });
     },
@@ -189,14 +190,11 @@ function pollErrorText(
   err: Error,
   t: (key: string, fallback: string, subs?: Record<string, string>) => string,
 ) {
-  if (err instanceof GraphError && err.code === 'FolderNotFound') {
-    const found = /Folder "(.*)" not found .*\(looking for "(.*)"\)/.exec(err.hint ?? '');
-    if (found) {
-      return t('errors.folder-not-found', "folder '__segment__' not found in '__path__'", {
-        segment: found[1],
-        path: found[2],
-      });
-    }
+  if (err instanceof GraphError && err.code === ErrorCodes.folderNotFound && err.folder) {
+    return t('errors.folder-not-found', "folder '__segment__' not found in '__path__'", {
+      segment: err.folder.segment,
+      path: err.folder.path,
+    });
   }
   return err.message || String(err);
 }

@@ -6,9 +6,11 @@
 import type { Connection } from './graph/connection';
 import type { GraphClient } from './graph/client';
 import { MAILBOX_CONCURRENCY } from './graph/limiter';
+import { SendErrorCodes } from './graph/error-codes';
+import { messageOf } from './graph/errors';
 import type { RetryNotice } from './graph/types';
 import { buildOutgoingMail } from './mail/outbound';
-import { badInput, messageOf, SendError } from './send/errors';
+import { badInput, closedBeforeSending, SendError } from './send/errors';
 import { Evaluate, MailOutConfig, MailOutSettings, mailOutSettings, resolveSend } from './send/input';
 import { SendQueue } from './send/queue';
 import { Sender, SendResult } from './send/sender';
@@ -65,7 +67,7 @@ class MailOutNode {
 
     node.on('input', (msg, send, done) => {
       const job: Job = { msg, send: (m) => send(m), done };
-      if (!this.queue.push(job)) done(new SendError('Closed', 'the node is closing; the mail was not sent'));
+      if (!this.queue.push(job)) done(closedBeforeSending('the node is closing'));
     });
     node.on('close', (_removed, done) => {
       this.close().finally(() => {
@@ -83,8 +85,8 @@ class MailOutNode {
     } catch (err) {
       const error = asSendError(err);
       this.lastError = error;
-      if (this.account && isAccountProblem(error.graphError))
-        this.account.reportAccountProblem(error.graphError);
+      if (this.account && isAccountProblem(error.o365Error))
+        this.account.reportAccountProblem(error.o365Error);
       try {
         job.done(error);
       } catch (cloneError) {
@@ -124,8 +126,7 @@ class MailOutNode {
     } catch (err) {
       throw badInput(messageOf(err));
     }
-    if (signal.aborted)
-      throw new SendError('Closed', 'the node closed before the mail was sent; it was not sent');
+    if (signal.aborted) throw closedBeforeSending('the node closed before sending');
     const result = await this.senderFor(mailbox).send(mail, this.settings.save, signal);
     return { mailbox, result };
   }
@@ -161,7 +162,7 @@ class MailOutNode {
   private async close(): Promise<void> {
     const notStarted = await this.queue.close();
     for (const job of notStarted) {
-      job.done(new SendError('Closed', 'the node closed before its turn; the mail was not sent'));
+      job.done(closedBeforeSending('the node closed before its turn'));
     }
   }
 
@@ -174,9 +175,8 @@ class MailOutNode {
           : text(RED, 'o365-mail-out.status.sending', 'sending');
       this.node.status({ fill: 'blue', shape: 'dot', text: label });
     } else if (this.lastError) {
-      this.showProblem(
-        this.lastError.graphError ? reasonText(RED, this.lastError.graphError) : shortReason(this.lastError),
-      );
+      const error = this.lastError;
+      this.showProblem(error.o365Error ? reasonText(RED, error.o365Error) : this.shortReason(error));
     } else if (this.sent > 0) {
       const sent = text(RED, 'o365-mail-out.status.sent', '__count__ sent', { count: this.sent });
       this.node.status({ fill: 'green', shape: 'dot', text: sent });
@@ -198,6 +198,18 @@ class MailOutNode {
     this.node.status({ fill: 'red', shape: 'ring', text: label });
   }
 
+  /** A status-sized reason for a failure Microsoft 365 did not explain (bad input, a closed node). */
+  private shortReason(err: SendError): string {
+    if (err.code === SendErrorCodes.badInput) return err.problem;
+    const key = err.code === SendErrorCodes.closed ? 'closed' : err.outcome;
+    const fallback = {
+      closed: 'not sent: node closed',
+      unknown: 'may not have been sent',
+      'not-sent': 'not sent',
+    };
+    return text(this.RED, `o365-mail-out.status.${key}`, fallback[key]);
+  }
+
   private noAccount(): string {
     return text(this.RED, 'o365-mail-out.errors.no-account', 'no Microsoft 365 account configured');
   }
@@ -207,12 +219,5 @@ class MailOutNode {
 function asSendError(err: unknown): SendError {
   if (err instanceof SendError) return err;
   // Reached only before a send request was made (no account connection, a mailbox name Graph cannot take).
-  return new SendError('Failed', `mail not sent: ${messageOf(err)}`, err);
-}
-
-/** A status-sized reason for a failure Graph did not explain (bad input, a closed node). */
-function shortReason(err: SendError): string {
-  if (err.code === 'BadInput') return err.message.replace(/; nothing was sent$/, '');
-  if (err.code === 'Closed') return 'not sent: node closed';
-  return err.outcome === 'unknown' ? 'may not have been sent' : 'not sent';
+  return new SendError({ code: SendErrorCodes.failed, problem: messageOf(err) }, err);
 }

@@ -4,8 +4,17 @@
  * A request whose outcome is unknown (timeout, dropped connection, 5xx other than 503) is never repeated when it
  * sends mail.
  */
-import { AxiosError, AxiosResponse } from 'axios';
-import { GraphError, MailPermission, graphError } from './errors';
+import { AxiosResponse } from 'axios';
+import { ErrorCodes } from './error-codes';
+import {
+  ConfigError,
+  GraphError,
+  MailPermission,
+  networkError,
+  O365Error,
+  graphError,
+  outcomeUnknown,
+} from './errors';
 import { flattenHeaders, HttpStack } from './http';
 import { mailboxLimiter } from './limiter';
 import { TokenSource } from './token';
@@ -68,7 +77,10 @@ export class GraphClient {
     this.random = options.random ?? Math.random;
   }
 
-  /** Sends one request; resolves with a 2xx response or rejects with a GraphError. */
+  /**
+   * Sends one request; resolves with a 2xx response or rejects with an O365Error: a GraphError (Graph's answer), a
+   * NetworkError (no answer), a TokenError (no token) or a ConfigError (a link outside the Graph endpoint).
+   */
   async request<T = unknown>(req: MailRequest): Promise<GraphResponse<T>> {
     const url = this.urlOf(req);
     const policy = req.retry ?? (req.method === 'GET' ? 'idempotent' : 'send');
@@ -133,9 +145,7 @@ export class GraphClient {
     for (let i = 0; i < items.length; i += 20) {
       await this.batchChunk(items.slice(i, i + 20), results, options);
     }
-    return items.map(
-      (item) => results.get(item.id) ?? { id: item.id, status: 500, body: { error: { code: 'NoAnswer' } } },
-    );
+    return items.map((item) => results.get(item.id) ?? noAnswer(item.id, 500));
   }
 
   private async batchChunk(
@@ -166,7 +176,7 @@ export class GraphClient {
           const wait = graphError(status, answer?.body, headers).retryAfterMs;
           retryAfterMs = Math.max(retryAfterMs, wait ?? this.delayFor(round, undefined));
         } else {
-          results.set(item.id, answer ?? { id: item.id, status, body: { error: { code: 'NoAnswer' } } });
+          results.set(item.id, answer ?? noAnswer(item.id, status));
         }
       }
       pending = retryLater;
@@ -176,7 +186,7 @@ export class GraphClient {
           attempt: round,
           delayMs: retryAfterMs,
           status: 429,
-          code: 'BatchItemsThrottled',
+          code: ErrorCodes.batchItemsThrottled,
         });
         await sleep(Math.min(retryAfterMs, this.retry.maxDelayMs), options.signal);
       }
@@ -189,7 +199,7 @@ export class GraphClient {
     rejected: string | undefined,
   ): Promise<
     | { kind: 'ok'; response: GraphResponse<T> }
-    | { kind: 'expired-token' | 'not-processed' | 'unknown' | 'fatal'; error: GraphError; token?: string }
+    | { kind: 'expired-token' | 'not-processed' | 'unknown' | 'fatal'; error: O365Error; token?: string }
   > {
     const release = req.mailbox
       ? await mailboxLimiter(this.graphEndpoint, req.mailbox).acquire(req.slots ?? 1, req.signal)
@@ -244,9 +254,8 @@ export class GraphClient {
           };
         }
         const error = new GraphError({
-          code: 'MalformedResponse',
+          code: ErrorCodes.malformedResponse,
           reason: 'unavailable',
-          source: 'graph',
           status: response.status,
           requestId: responseHeaders['request-id'],
           hint: 'Graph sent an unreadable answer',
@@ -332,33 +341,14 @@ function serializeQuery(params: Record<string, string>): string {
     .join('&');
 }
 
-function networkError(err: unknown): GraphError {
-  const e = err as AxiosError;
-  const timedOut = e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '');
-  return new GraphError({
-    code: timedOut ? 'Timeout' : e.code || 'NetworkError',
-    reason: timedOut ? 'timeout' : 'network',
-    source: 'network',
-    hint: timedOut ? 'Graph did not answer in time' : `Cannot reach Graph (${e.message ?? 'network error'})`,
-  });
+function badLink(path: string): ConfigError {
+  return new ConfigError(
+    `Refusing to send a request to "${path.slice(0, 200)}": only the configured Graph endpoint is used`,
+    { code: ErrorCodes.unexpectedUrl, reason: 'bad-request' },
+  );
 }
 
-function outcomeUnknown(cause: GraphError): GraphError {
-  return new GraphError({
-    code: 'OutcomeUnknown',
-    reason: 'outcome-unknown',
-    source: cause.source,
-    status: cause.status,
-    requestId: cause.requestId,
-    hint: `Graph may or may not have done it (${cause.hint ?? cause.code}); it was not repeated, so nothing happens twice`,
-  });
-}
-
-function badLink(path: string): GraphError {
-  return new GraphError({
-    code: 'UnexpectedUrl',
-    reason: 'bad-request',
-    source: 'config',
-    hint: `Refusing to send a request to "${path.slice(0, 200)}": only the configured Graph endpoint is used`,
-  });
+/** The stand-in for a `$batch` item Graph's answer lacked. */
+function noAnswer(id: string, status: number): BatchItemResult {
+  return { id, status, body: { error: { code: ErrorCodes.noAnswer } } };
 }

@@ -4,7 +4,7 @@
  */
 import { AccountSettings } from './account';
 import { Connection, ConnectionOptions } from './connection';
-import { GraphError } from './errors';
+import { messageOf, O365Error } from './errors';
 
 export interface PermissionCheck {
   need: string;
@@ -89,6 +89,6 @@ export async function testConnection(
 }
 
 function failure(err: unknown): { ok: false; code: string; message: string; hint?: string } {
-  if (err instanceof GraphError) return { ok: false, code: err.code, message: err.message, hint: err.hint };
-  return { ok: false, code: 'Error', message: err instanceof Error ? err.message : String(err) };
+  if (err instanceof O365Error) return { ok: false, code: err.code, message: err.message, hint: err.hint };
+  return { ok: false, code: 'Error', message: messageOf(err) };
 }

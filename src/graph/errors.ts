@@ -1,62 +1,53 @@
 /**
- * Typed errors for the identity platform and Graph. Callers branch on `code` and `reason`, never on messages.
- * Messages are short, say what to do, and keep the AADSTS or Graph code and the request id; they never contain a secret.
+ * Typed errors for everything between a node and Microsoft 365. One family, `O365Error`, with a class for each place a
+ * failure comes from, so a reader knows what a catch receives:
+ * - `ConfigError`: a setting cannot work (`property` names it); nothing was asked of Microsoft;
+ * - `TokenError`: the identity platform gave no token (AADSTS code, msal code, or the transport's failure);
+ * - `NetworkError`: Graph gave no answer (timeout, connection failed or dropped);
+ * - `GraphError`: Graph answered with an error (HTTP status, Graph code, request id, Retry-After).
+ * Callers branch on `code` (src/graph/error-codes.ts) and `reason`, never on messages. Messages are short, say what
+ * to do, keep the AADSTS or Graph code and the request id, and never contain a secret.
  */
+import { AadstsCodes, ErrorCodes, ErrorReason, GraphCodes, MsalCodes, TimeoutCodes } from './error-codes';
 
-/** Short, stable keys for a node's red status (translated through the `o365-config.reason.*` catalogue). */
-export type ErrorReason =
-  | 'secret-wrong'
-  | 'secret-expired'
-  | 'app-not-found'
-  | 'tenant-not-found'
-  | 'certificate-rejected'
-  | 'scope-invalid'
-  | 'permission-missing'
-  | 'access-policy'
-  | 'mailbox-not-found'
-  | 'mailbox-inactive'
-  | 'throttled'
-  | 'unavailable'
-  | 'network'
-  | 'timeout'
-  | 'token-unavailable'
-  | 'item-not-found'
-  | 'bad-request'
-  | 'outcome-unknown'
-  | 'config-invalid'
-  | 'unknown';
+export type { ErrorReason } from './error-codes';
 
 export type ErrorSource = 'token' | 'graph' | 'network' | 'config';
 
-export interface GraphErrorDetails {
+export interface ErrorDetails {
   code: string;
   reason: ErrorReason;
-  source: ErrorSource;
   status?: number;
   requestId?: string;
   retryAfterMs?: number;
+  /** What a user can do about it; the message is built from it. */
   hint?: string;
   /** Graph's or Entra's own message, trimmed (no secrets: neither service echoes one). */
   serviceMessage?: string;
 }
 
-/** An error talking to Entra ID or Graph, with what a user can do about it. */
-export class GraphError extends Error implements GraphErrorDetails {
+/** A missing folder: which segment of which path, in which mailbox. */
+export interface MissingFolder {
+  segment: string;
+  path: string;
+  mailbox: string;
+}
+
+/** The family of errors talking to Microsoft 365: settings, sign-in, network or Graph (see the subclasses). */
+export abstract class O365Error extends Error implements ErrorDetails {
+  abstract readonly source: ErrorSource;
   readonly code: string;
   readonly reason: ErrorReason;
-  readonly source: ErrorSource;
   readonly status?: number;
   readonly requestId?: string;
   readonly retryAfterMs?: number;
   readonly hint?: string;
   readonly serviceMessage?: string;
 
-  constructor(details: GraphErrorDetails) {
-    super(formatMessage(details));
-    this.name = 'GraphError';
+  constructor(details: ErrorDetails, message: string) {
+    super(message);
     this.code = details.code;
     this.reason = details.reason;
-    this.source = details.source;
     this.status = details.status;
     this.requestId = details.requestId;
     this.retryAfterMs = details.retryAfterMs;
@@ -65,131 +56,177 @@ export class GraphError extends Error implements GraphErrorDetails {
   }
 }
 
-/** A configuration value that cannot work (missing tenant, http endpoint, bad key...). */
-export class ConfigError extends GraphError {
-  constructor(message: string) {
-    super({ code: 'ConfigInvalid', reason: 'config-invalid', source: 'config', hint: message });
-    this.name = 'ConfigError';
+/** Graph answered a request with an error (or an unreadable success). */
+export class GraphError extends O365Error {
+  readonly source = 'graph' as const;
+  /** Set for `FolderNotFound`: the segment that does not exist. */
+  readonly folder?: MissingFolder;
+
+  constructor(details: ErrorDetails & { folder?: MissingFolder }) {
+    super(details, serviceText(details));
+    this.name = 'GraphError';
+    this.folder = details.folder;
   }
 }
 
-function formatMessage(d: GraphErrorDetails): string {
+/** The identity platform gave no token. */
+export class TokenError extends O365Error {
+  readonly source = 'token' as const;
+
+  constructor(details: ErrorDetails) {
+    super(details, serviceText(details));
+    this.name = 'TokenError';
+  }
+}
+
+/** Graph gave no answer: a timeout, a connection that failed or dropped. */
+export class NetworkError extends O365Error {
+  readonly source = 'network' as const;
+
+  constructor(details: ErrorDetails) {
+    super(details, serviceText(details));
+    this.name = 'NetworkError';
+  }
+}
+
+/** A setting that cannot work (missing tenant, http endpoint, bad key, unknown action...); `property` names it. */
+export class ConfigError extends O365Error {
+  readonly source = 'config' as const;
+  /** The node property at fault (`tenantId`, `moveTo`, `cron`...), when one is. */
+  readonly property?: string;
+  /** The problem without the property's label, for catalogue texts that add their own (e.g. the cron parser's). */
+  readonly detail?: string;
+
+  constructor(
+    message: string,
+    options: { property?: string; detail?: string; code?: string; reason?: ErrorReason } = {},
+  ) {
+    const details = {
+      code: options.code ?? ErrorCodes.configInvalid,
+      reason: options.reason ?? 'config-invalid',
+      hint: message,
+    };
+    super(details, message);
+    this.name = 'ConfigError';
+    this.property = options.property;
+    this.detail = options.detail;
+  }
+}
+
+/** "hint (code, HTTP status, request-id ...)": what to do, then what identifies the failure. */
+function serviceText(d: ErrorDetails): string {
   const text = d.hint ?? d.serviceMessage ?? d.code;
   const parts = [d.code];
   if (d.status) parts.push(`HTTP ${d.status}`);
   if (d.requestId) parts.push(`request-id ${d.requestId}`);
-  return d.source === 'config' ? text : `${text} (${parts.join(', ')})`;
+  return `${text} (${parts.join(', ')})`;
+}
+
+/** The text of any thrown value, for logs, warnings and error messages (O365Error messages carry no secret). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 const AADSTS_HINTS: Record<string, { reason: ErrorReason; hint: string }> = {
-  '7000215': {
+  [AadstsCodes.secretWrong]: {
     reason: 'secret-wrong',
     hint: "The client secret is wrong; check you copied the secret's Value, not its Secret ID",
   },
-  '7000222': {
+  [AadstsCodes.secretExpired]: {
     reason: 'secret-expired',
     hint: 'The client secret has expired; create a new one under Certificates & secrets and paste its Value',
   },
-  '700016': {
+  [AadstsCodes.appNotFound]: {
     reason: 'app-not-found',
     hint: 'No application with this id in the tenant; check the Application (client) ID and the tenant, and that the app is not deleted',
   },
-  '90002': {
+  [AadstsCodes.tenantNotFound]: {
     reason: 'tenant-not-found',
     hint: 'Tenant not found; check the Directory (tenant) ID or domain and the cloud',
   },
-  '900023': {
+  [AadstsCodes.tenantInvalid]: {
     reason: 'tenant-not-found',
     hint: 'The tenant id is not a valid GUID or domain; check the Directory (tenant) ID',
   },
-  '700027': {
+  [AadstsCodes.certificateRejected]: {
     reason: 'certificate-rejected',
     hint: 'The certificate was rejected; upload the certificate (.cer/.pem) to the app registration and check the private key and thumbprint belong to it',
   },
-  '700024': {
+  [AadstsCodes.assertionOutOfTime]: {
     reason: 'certificate-rejected',
     hint: "The client assertion is not within its valid time range; check this machine's clock",
   },
-  '70011': {
+  [AadstsCodes.scopeInvalid]: {
     reason: 'scope-invalid',
     hint: 'The scope is not valid for this cloud; check the cloud and Graph endpoint',
   },
-  '1002012': {
+  [AadstsCodes.scopeInvalidForCloud]: {
     reason: 'scope-invalid',
     hint: 'The scope is not valid for this cloud; check the cloud and Graph endpoint',
   },
-  '7000112': {
+  [AadstsCodes.appDisabled]: {
     reason: 'app-not-found',
     hint: 'The application is disabled in this tenant; an administrator must enable it',
   },
-  '90033': {
+  [AadstsCodes.signInUnavailable]: {
     reason: 'unavailable',
     hint: 'The sign-in service is unavailable; it will be retried (after an outage msal waits up to 60 s)',
   },
-  '500011': {
+  [AadstsCodes.graphNotInTenant]: {
     reason: 'scope-invalid',
     hint: 'Microsoft Graph was not found in this tenant; check the cloud and Graph endpoint',
   },
 };
 
-/** Maps a failed token request (an msal error or a raw Entra error body) to a GraphError. */
-export function tokenError(err: unknown): GraphError {
-  if (err instanceof GraphError) return err;
-  const e = (err ?? {}) as {
-    errorCode?: string;
-    errorMessage?: string;
-    message?: string;
-    errorNo?: string;
-    status?: number;
-    correlationId?: string;
-  };
-  const text = String(e.errorMessage || e.message || '');
-  const aadsts = e.errorNo || /AADSTS(\d+)/.exec(text)?.[1];
+/** The fields of an msal error (AuthError, ServerError) the mapping reads. */
+interface MsalErrorLike {
+  errorCode?: string;
+  errorMessage?: string;
+  message?: string;
+  errorNo?: string;
+  status?: number;
+  correlationId?: string;
+}
+
+/**
+ * Maps a failed token request to a TokenError: by the AADSTS number msal read from Entra's `error_codes`, else by
+ * msal's `errorCode`; for msal's `network_error`, by the transport failure the network client kept (`transport`).
+ */
+export function tokenError(err: unknown, transport?: unknown): O365Error {
+  if (err instanceof O365Error) return err;
+  const e = (err ?? {}) as MsalErrorLike;
+  const serviceMessage = firstLine(String(e.errorMessage || e.message || ''));
+  const aadsts = e.errorNo ? String(e.errorNo) : undefined;
   const known = aadsts ? AADSTS_HINTS[aadsts] : undefined;
-  const serviceMessage = firstLine(text.replace(/^[a-z_]+:\s*/, ''));
-  if (known) {
-    return new GraphError({
-      code: `AADSTS${aadsts}`,
-      reason: known.reason,
-      source: 'token',
-      status: e.status,
-      requestId: e.correlationId,
-      hint: known.hint,
-      serviceMessage,
-    });
+  const base = { status: e.status, requestId: e.correlationId, serviceMessage };
+  if (aadsts && known) {
+    return new TokenError({ ...base, code: `AADSTS${aadsts}`, reason: known.reason, hint: known.hint });
   }
-  if (/timeout|timed out|ETIMEDOUT/i.test(text)) {
-    return new GraphError({
-      code: 'TokenTimeout',
-      reason: 'timeout',
-      source: 'token',
-      hint: 'The sign-in service did not answer in time',
-    });
-  }
-  if (
-    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|network|certificate|self[- ]signed/i.test(
-      text,
-    )
-  ) {
-    return new GraphError({
-      code: 'TokenNetworkError',
+  if (e.errorCode === MsalCodes.networkError) {
+    const code = (transport as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && TimeoutCodes.includes(code)) {
+      return new TokenError({
+        code: ErrorCodes.tokenTimeout,
+        reason: 'timeout',
+        hint: 'The sign-in service did not answer in time',
+      });
+    }
+    const why =
+      transport instanceof Error && transport.message ? firstLine(transport.message) : serviceMessage;
+    return new TokenError({
+      code: ErrorCodes.tokenNetworkError,
       reason: 'network',
-      source: 'token',
-      hint: `Cannot reach the sign-in service (${serviceMessage}); check the network, proxy and cloud`,
+      hint: `Cannot reach the sign-in service (${why}); check the network, proxy and cloud`,
     });
   }
-  const status = e.status;
-  const unavailable = status !== undefined && status >= 500;
-  return new GraphError({
-    code: aadsts ? `AADSTS${aadsts}` : e.errorCode || 'TokenError',
+  const unavailable = e.status !== undefined && e.status >= 500;
+  return new TokenError({
+    ...base,
+    code: aadsts ? `AADSTS${aadsts}` : e.errorCode || ErrorCodes.tokenError,
     reason: unavailable ? 'unavailable' : 'token-unavailable',
-    source: 'token',
-    status,
-    requestId: e.correlationId,
     hint: unavailable
       ? 'The sign-in service is unavailable; it will be retried'
       : `Could not get a token: ${serviceMessage || 'unknown error'}`,
-    serviceMessage,
   });
 }
 
@@ -201,7 +238,10 @@ export interface GraphErrorBody {
 /** What the request was for, so a 403 can name the permission it lacks. */
 export type MailPermission = 'Mail.Read' | 'Mail.ReadWrite' | 'Mail.Send';
 
-/** Maps a Graph HTTP error response to a GraphError with a hint a user can act on. */
+/**
+ * Maps a Graph error answer (a response, or one item of a `$batch` answer) to a GraphError with a hint a user can
+ * act on.
+ */
 export function graphError(
   status: number,
   body: unknown,
@@ -214,77 +254,99 @@ export function graphError(
   const inner = (error.innerError ?? {}) as Record<string, unknown>;
   const requestId =
     headers['request-id'] || (typeof inner['request-id'] === 'string' ? inner['request-id'] : '');
-  const retryAfterMs = parseRetryAfter(headers['retry-after']);
   const mailbox = context.mailbox ? `mailbox ${context.mailbox}` : 'the mailbox';
   const base = {
     code,
     status,
     requestId: requestId || undefined,
-    retryAfterMs,
+    retryAfterMs: parseRetryAfter(headers['retry-after']),
     serviceMessage,
-    source: 'graph' as const,
   };
+  const as = (reason: ErrorReason, hint: string) => new GraphError({ ...base, reason, hint });
 
   if (status === 401) {
-    return new GraphError({
-      ...base,
-      reason: 'token-unavailable',
-      hint: 'Graph rejected the access token; check the cloud and Graph endpoint match the tenant',
-    });
+    return as(
+      'token-unavailable',
+      'Graph rejected the access token; check the cloud and Graph endpoint match the tenant',
+    );
+  }
+  if (status === 403 && deniedByAccessPolicy(serviceMessage)) {
+    return as(
+      'access-policy',
+      `An application access policy denies ${mailbox}; add it to the policy's group (Exchange: New-ApplicationAccessPolicy / Test-ApplicationAccessPolicy)`,
+    );
   }
   if (status === 403) {
-    if (/AccessPolicy|RAOP/i.test(serviceMessage)) {
-      return new GraphError({
-        ...base,
-        reason: 'access-policy',
-        hint: `An application access policy denies ${mailbox}; add it to the policy's group (Exchange: New-ApplicationAccessPolicy / Test-ApplicationAccessPolicy)`,
-      });
-    }
     const permission = context.permission ?? 'Mail.ReadWrite';
-    return new GraphError({
-      ...base,
-      reason: 'permission-missing',
-      hint: `The application lacks ${permission} (an application permission with admin consent) for ${mailbox}`,
+    return as(
+      'permission-missing',
+      `The application lacks ${permission} (an application permission with admin consent) for ${mailbox}`,
+    );
+  }
+  if (status === 404 && code === GraphCodes.mailboxInactive) {
+    return as(
+      'mailbox-inactive',
+      `The ${mailbox} is inactive, soft-deleted or on-premises; Graph can only reach Exchange Online mailboxes`,
+    );
+  }
+  if (status === 404 && GraphCodes.mailboxNotFound.includes(code)) {
+    return as(
+      'mailbox-not-found',
+      `No such mailbox: ${context.mailbox ?? ''}; use the user's UPN, SMTP address or object id`,
+    );
+  }
+  if (status === 404) return as('item-not-found', serviceMessage || 'Not found');
+  if (status === 429) return as('throttled', `Graph is throttling ${mailbox}`);
+  if (status === 413) return as('bad-request', 'The request is larger than Graph accepts');
+  if (status >= 500) return as('unavailable', serviceMessage || 'Graph is unavailable');
+  return as('bad-request', serviceMessage || `Graph answered HTTP ${status}`);
+}
+
+/**
+ * An application access policy (RBAC for Applications / ApplicationAccessPolicy) denies the mailbox. Graph answers it
+ * with the same 403 ErrorAccessDenied as a missing permission; only its message tells them apart ("Access to OData is
+ * disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings", test/simulator/README.md). This is
+ * the one place that reads a service's text, because the service gives no code for it.
+ */
+function deniedByAccessPolicy(serviceMessage: string): boolean {
+  return /AccessPolicy|\[RAOP\]/i.test(serviceMessage);
+}
+
+/** A request Graph never answered (timeout, refused or dropped connection), by the transport's error code. */
+export function networkError(err: unknown): NetworkError {
+  const e = (err ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' && e.code ? e.code : undefined;
+  const message = typeof e.message === 'string' && e.message ? e.message : 'network error';
+  if (code && TimeoutCodes.includes(code)) {
+    return new NetworkError({
+      code: ErrorCodes.timeout,
+      reason: 'timeout',
+      hint: 'Graph did not answer in time',
     });
   }
-  if (status === 404 && code === 'MailboxNotEnabledForRESTAPI') {
-    return new GraphError({
-      ...base,
-      reason: 'mailbox-inactive',
-      hint: `The ${mailbox} is inactive, soft-deleted or on-premises; Graph can only reach Exchange Online mailboxes`,
-    });
-  }
-  if (
-    status === 404 &&
-    (code === 'ErrorInvalidUser' || code === 'ResourceNotFound' || /user/i.test(serviceMessage))
-  ) {
-    return new GraphError({
-      ...base,
-      reason: 'mailbox-not-found',
-      hint: `No such mailbox: ${context.mailbox ?? ''}; use the user's UPN, SMTP address or object id`,
-    });
-  }
-  if (status === 404) {
-    return new GraphError({ ...base, reason: 'item-not-found', hint: serviceMessage || 'Not found' });
-  }
-  if (status === 429) {
-    return new GraphError({ ...base, reason: 'throttled', hint: `Graph is throttling ${mailbox}` });
-  }
-  if (status === 413) {
-    return new GraphError({
-      ...base,
-      reason: 'bad-request',
-      hint: 'The request is larger than Graph accepts',
-    });
-  }
-  if (status >= 500) {
-    return new GraphError({ ...base, reason: 'unavailable', hint: serviceMessage || 'Graph is unavailable' });
-  }
-  return new GraphError({
-    ...base,
-    reason: 'bad-request',
-    hint: serviceMessage || `Graph answered HTTP ${status}`,
+  return new NetworkError({
+    code: code ?? ErrorCodes.networkError,
+    reason: 'network',
+    hint: `Cannot reach Graph (${message})`,
   });
+}
+
+/** A request that may have had an effect got no clear answer; of the same class as its cause. */
+export function outcomeUnknown(cause: O365Error): O365Error {
+  const details: ErrorDetails = {
+    code: ErrorCodes.outcomeUnknown,
+    reason: 'outcome-unknown',
+    status: cause.status,
+    requestId: cause.requestId,
+    hint: `Graph may or may not have done it (${cause.hint ?? cause.code}); it was not repeated, so nothing happens twice`,
+  };
+  return cause instanceof NetworkError ? new NetworkError(details) : new GraphError(details);
+}
+
+/** Anything thrown, as an O365Error (unknown failures keep their text). */
+export function asO365Error(err: unknown): O365Error {
+  if (err instanceof O365Error) return err;
+  return new GraphError({ code: ErrorCodes.unknown, reason: 'unknown', hint: String(err) });
 }
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds (undefined when absent or unreadable). */

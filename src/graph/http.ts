@@ -80,14 +80,41 @@ interface MsalResponse<T> {
   status: number;
 }
 
-/** msal-node's `system.networkClient`, so token requests share the proxy, TLS and timeout settings. */
-export function msalNetworkClient(stack: HttpStack) {
-  const send = async <T>(config: AxiosRequestConfig): Promise<MsalResponse<T>> => {
-    const response = await stack.axios.request({
-      ...config,
-      responseType: 'text',
-      transformResponse: (x) => x,
-    });
+/** msal-node's `system.networkClient`, plus the transport failures msal hides behind its `network_error`. */
+export interface MsalNetworkClient {
+  sendGetRequestAsync<T>(
+    url: string,
+    options?: { headers?: Record<string, string>; correlationId?: string },
+    timeout?: number,
+  ): Promise<MsalResponse<T>>;
+  sendPostRequestAsync<T>(
+    url: string,
+    options?: { headers?: Record<string, string>; body?: string; correlationId?: string },
+  ): Promise<MsalResponse<T>>;
+  /**
+   * The transport error (with its code, e.g. ETIMEDOUT) of the failed request msal made for `correlationId`; msal
+   * replaces it with a bare `network_error` carrying the same correlation id. Each failure is handed out once.
+   */
+  takeFailure(correlationId: string | undefined): unknown;
+}
+
+/** Failures kept for msal's caller; more would mean nobody asks for them. */
+const KEPT_FAILURES = 32;
+
+/** msal-node's network client on the shared stack, so token requests share the proxy, TLS and timeout settings. */
+export function msalNetworkClient(stack: HttpStack): MsalNetworkClient {
+  const failures = new Map<string, unknown>();
+  const send = async <T>(config: AxiosRequestConfig, correlationId?: string): Promise<MsalResponse<T>> => {
+    let response;
+    try {
+      response = await stack.axios.request({ ...config, responseType: 'text', transformResponse: (x) => x });
+    } catch (err) {
+      if (correlationId) {
+        failures.set(correlationId, err);
+        if (failures.size > KEPT_FAILURES) failures.delete(failures.keys().next().value as string);
+      }
+      throw err;
+    }
     const raw = typeof response.data === 'string' ? response.data : '';
     let body: unknown = {};
     try {
@@ -98,11 +125,19 @@ export function msalNetworkClient(stack: HttpStack) {
     return { headers: flattenHeaders(response.headers), body: body as T, status: response.status };
   };
   return {
-    sendGetRequestAsync<T>(url: string, options?: { headers?: Record<string, string> }, timeout?: number) {
-      return send<T>({ method: 'GET', url, headers: options?.headers, timeout: timeout ?? stack.timeoutMs });
+    sendGetRequestAsync(url, options, timeout) {
+      const config = { method: 'GET', url, headers: options?.headers, timeout: timeout ?? stack.timeoutMs };
+      return send(config, options?.correlationId);
     },
-    sendPostRequestAsync<T>(url: string, options?: { headers?: Record<string, string>; body?: string }) {
-      return send<T>({ method: 'POST', url, headers: options?.headers, data: options?.body ?? '' });
+    sendPostRequestAsync(url, options) {
+      const config = { method: 'POST', url, headers: options?.headers, data: options?.body ?? '' };
+      return send(config, options?.correlationId);
+    },
+    takeFailure(correlationId) {
+      if (!correlationId) return undefined;
+      const failure = failures.get(correlationId);
+      failures.delete(correlationId);
+      return failure;
     },
   };
 }

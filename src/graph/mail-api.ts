@@ -3,9 +3,11 @@
  * acknowledgements (mark read, delete, move) in $batch, sendMail, drafts and upload sessions.
  * Every user value that lands in a URL is encoded as one path segment or an OData literal.
  */
-import { odataString, pathSegment } from '../mail/odata';
 import { GraphClient, MailRequest, Page } from './client';
-import { GraphError } from './errors';
+import { ErrorCodes } from './error-codes';
+import { asO365Error, GraphError, graphError, O365Error } from './errors';
+import { flattenHeaders } from './http';
+import { odataString, pathSegment } from './odata';
 import { BatchItemResult } from './types';
 
 export type GraphMessage = Record<string, unknown> & { id: string };
@@ -51,7 +53,7 @@ export interface AcknowledgeResult {
   newId?: string;
   /** The item was already gone (moved or deleted by someone else). */
   gone?: boolean;
-  error?: GraphError;
+  error?: O365Error;
 }
 
 /** Upload sessions take chunks of at most 4 MB in multiples of 320 KiB. */
@@ -145,11 +147,53 @@ export class MailApi {
       if (match) return match.id;
     }
     throw new GraphError({
-      code: 'FolderNotFound',
+      code: ErrorCodes.folderNotFound,
       reason: 'item-not-found',
-      source: 'graph',
       hint: `Folder "${name}" not found in mailbox ${this.mailbox} (looking for "${path}")`,
+      folder: { segment: name, path, mailbox: this.mailbox },
     });
+  }
+
+  /**
+   * The id of the child folder `name` of `parentId` (null: a top-level folder), created when missing. When another
+   * consumer creates it at the same moment (409 ErrorFolderExists), theirs is used.
+   */
+  async ensureChildFolder(parentId: string | null, name: string, signal?: AbortSignal): Promise<string> {
+    const path = parentId
+      ? `${this.user}/mailFolders/${pathSegment(parentId)}/childFolders`
+      : `${this.user}/mailFolders`;
+    const find = async () => {
+      const response = await this.client.request<{ value?: { id: string; displayName?: string }[] }>(
+        this.req({
+          method: 'GET',
+          path,
+          query: { $filter: `displayName eq ${odataString(name)}`, $select: 'id,displayName', $top: 10 },
+          signal,
+          permission: 'Mail.Read',
+        }),
+      );
+      const folders = response.data.value ?? [];
+      return folders.find((f) => (f.displayName ?? '').toLowerCase() === name.toLowerCase())?.id;
+    };
+    const existing = await find();
+    if (existing) return existing;
+    try {
+      const created = await this.client.request<{ id: string }>(
+        this.req({
+          method: 'POST',
+          path,
+          body: { displayName: name },
+          retry: 'send',
+          signal,
+          permission: 'Mail.ReadWrite',
+        }),
+      );
+      return created.data.id;
+    } catch (err) {
+      const again = err instanceof O365Error ? await find() : undefined;
+      if (again) return again;
+      throw err;
+    }
   }
 
   /** Pages of messages of a folder, newest first unless `orderby` says otherwise. */
@@ -360,13 +404,9 @@ export class MailApi {
         const body = result.body as { id?: string } | undefined;
         return { id, ok: true, newId: action === 'move' ? body?.id : undefined };
       }
-      const error = new GraphError({
-        code: String((result.body as { error?: { code?: string } })?.error?.code ?? `HTTP${result.status}`),
-        reason:
-          result.status === 404 ? 'item-not-found' : result.status === 403 ? 'permission-missing' : 'unknown',
-        source: 'graph',
-        status: result.status,
-        hint: String((result.body as { error?: { message?: string } })?.error?.message ?? 'failed'),
+      const error = graphError(result.status, result.body, flattenHeaders(result.headers), {
+        mailbox: this.mailbox,
+        permission: 'Mail.ReadWrite',
       });
       return failedAck(id, error);
     });
@@ -504,10 +544,7 @@ export class MailApi {
 }
 
 function failedAck(id: string, err: unknown): AcknowledgeResult {
-  const error =
-    err instanceof GraphError
-      ? err
-      : new GraphError({ code: 'Unknown', reason: 'unknown', source: 'graph', hint: String(err) });
+  const error = asO365Error(err);
   if (error.reason === 'item-not-found') return { id, ok: true, gone: true, error };
   return { id, ok: false, error };
 }

@@ -5,8 +5,9 @@
  */
 import { ConfidentialClientApplication, Configuration, LogLevel } from '@azure/msal-node';
 import { Account } from './account';
-import { GraphError, tokenError } from './errors';
-import { HttpStack, msalNetworkClient } from './http';
+import { ErrorCodes } from './error-codes';
+import { TokenError, tokenError } from './errors';
+import { HttpStack, msalNetworkClient, MsalNetworkClient } from './http';
 
 export interface AccessToken {
   token: string;
@@ -26,6 +27,7 @@ export interface TokenSource {
 /** Gets and caches tokens for one account. */
 export class TokenProvider implements TokenSource {
   private readonly app: ConfidentialClientApplication;
+  private readonly network: MsalNetworkClient;
   private pending: Promise<AccessToken> | null = null;
   private pendingForced = false;
   private last: AccessToken | null = null;
@@ -36,7 +38,8 @@ export class TokenProvider implements TokenSource {
     private readonly account: Account,
     http: HttpStack,
   ) {
-    this.app = new ConfidentialClientApplication(msalConfiguration(account, http));
+    this.network = msalNetworkClient(http);
+    this.app = new ConfidentialClientApplication(msalConfiguration(account, this.network));
   }
 
   /**
@@ -77,10 +80,9 @@ export class TokenProvider implements TokenSource {
         skipCache,
       });
       if (!result?.accessToken) {
-        throw new GraphError({
-          code: 'NoToken',
+        throw new TokenError({
+          code: ErrorCodes.noToken,
           reason: 'token-unavailable',
-          source: 'token',
           hint: 'The sign-in service returned no token',
         });
       }
@@ -93,13 +95,13 @@ export class TokenProvider implements TokenSource {
       this.last = token;
       return token;
     } catch (err) {
-      throw tokenError(err);
+      throw tokenError(err, this.network.takeFailure((err as { correlationId?: string })?.correlationId));
     }
   }
 }
 
 /** msal's configuration for an account: known authority, no discovery, our HTTP stack, no logging of PII. */
-export function msalConfiguration(account: Account, http: HttpStack): Configuration {
+export function msalConfiguration(account: Account, network: MsalNetworkClient): Configuration {
   const authority = `${account.authorityHost}/${account.tenantId}`;
   const credential = account.credential;
   return {
@@ -119,7 +121,7 @@ export function msalConfiguration(account: Account, http: HttpStack): Configurat
           }),
     },
     system: {
-      networkClient: msalNetworkClient(http),
+      networkClient: network,
       loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
     },
   };

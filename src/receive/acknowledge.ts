@@ -2,7 +2,7 @@
  * Acknowledgements sent in `$batch` requests of 20 as mails are delivered, several batches in flight (the runtime-wide
  * mailbox limiter keeps them within Exchange's 4 concurrent operations).
  */
-import { GraphError } from '../graph/errors';
+import { O365Error } from '../graph/errors';
 import type { AcknowledgeAction, AcknowledgeResult } from '../graph/mail-api';
 import type { ReceiveApi } from './assemble';
 
@@ -42,7 +42,7 @@ export async function acknowledgeAll(
 }
 
 function worthRepeating(error: Error | undefined, repeatUnknown: boolean): boolean {
-  const status = error instanceof GraphError ? error.status : undefined;
+  const status = error instanceof O365Error ? error.status : undefined;
   if (status === 401 || status === 429 || status === 503) return true;
   return repeatUnknown && (status === undefined || status >= 500);
 }
@@ -123,10 +123,4 @@ export class AckQueue {
     void settled.then(() => this.active.delete(settled));
     this.sent.push(sent);
   }
-}
-
-/** A short reason for logs and warnings (never a secret: GraphError messages carry none). */
-export function errorText(err: unknown): string {
-  if (err instanceof GraphError) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }

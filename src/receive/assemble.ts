@@ -1,6 +1,6 @@
 /** One listed Graph message -> the mail a msg is made of, fetching only what the listing could not carry. */
 import type { GraphAttachment, GraphMessage, MailApi } from '../graph/mail-api';
-import { GraphError } from '../graph/errors';
+import { O365Error } from '../graph/errors';
 import { GraphAttachmentLike, InboundMail, mapInboundMessage } from '../mail/inbound';
 import type { ReceiveOptions } from './options';
 
@@ -8,8 +8,8 @@ import type { ReceiveOptions } from './options';
 export type ReceiveApi = Pick<
   MailApi,
   | 'mailbox'
-  | 'client'
   | 'resolveFolder'
+  | 'ensureChildFolder'
   | 'listMessages'
   | 'delta'
   | 'getMime'
@@ -116,6 +116,6 @@ function isItem(attachment: GraphAttachment): boolean {
 }
 
 function reason(err: unknown): string {
-  if (err instanceof GraphError) return err.code;
+  if (err instanceof O365Error) return err.code;
   return err instanceof Error ? err.message : String(err);
 }

@@ -4,7 +4,6 @@
  * winner delivers it. A claim left behind by a consumer that died is moved back after the claim timeout.
  */
 import { GraphError } from '../graph/errors';
-import { odataString, pathSegment } from '../mail/odata';
 import { acknowledgeAll } from './acknowledge';
 import type { ReceiveApi } from './assemble';
 import { DEFAULT_CLAIM_FOLDER_NAME, ReceiveOptions } from './options';
@@ -17,7 +16,7 @@ export async function claimFolderId(
   signal?: AbortSignal,
 ): Promise<string> {
   const spec = options.claimFolder;
-  if (!spec) return ensureChildFolder(api, sourceId, DEFAULT_CLAIM_FOLDER_NAME, signal);
+  if (!spec) return api.ensureChildFolder(sourceId, DEFAULT_CLAIM_FOLDER_NAME, signal);
   try {
     return await api.resolveFolder(spec, signal);
   } catch (err) {
@@ -27,49 +26,7 @@ export async function claimFolderId(
   const segments = spec.split('/').filter((s) => s.trim() !== '');
   const name = segments.pop() as string;
   const parentId = segments.length ? await api.resolveFolder(segments.join('/'), signal) : null;
-  return ensureChildFolder(api, parentId, name, signal);
-}
-
-/** The id of the child folder `name` of `parentId` (null: top level), created when missing. */
-async function ensureChildFolder(
-  api: ReceiveApi,
-  parentId: string | null,
-  name: string,
-  signal?: AbortSignal,
-): Promise<string> {
-  const user = `/users/${pathSegment(api.mailbox.trim())}`;
-  const path = parentId ? `${user}/mailFolders/${pathSegment(parentId)}/childFolders` : `${user}/mailFolders`;
-  const find = async () => {
-    const response = await api.client.request<{ value?: { id: string; displayName?: string }[] }>({
-      method: 'GET',
-      path,
-      query: { $filter: `displayName eq ${odataString(name)}`, $select: 'id,displayName', $top: 10 },
-      mailbox: api.mailbox,
-      signal,
-      permission: 'Mail.Read',
-    });
-    return (response.data.value ?? []).find((f) => (f.displayName ?? '').toLowerCase() === name.toLowerCase())
-      ?.id;
-  };
-  const existing = await find();
-  if (existing) return existing;
-  try {
-    const created = await api.client.request<{ id: string }>({
-      method: 'POST',
-      path,
-      body: { displayName: name },
-      mailbox: api.mailbox,
-      retry: 'send',
-      signal,
-      permission: 'Mail.ReadWrite',
-    });
-    return created.data.id;
-  } catch (err) {
-    // Another consumer created it at the same moment (409 ErrorFolderExists): use theirs.
-    const again = err instanceof GraphError ? await find() : undefined;
-    if (again) return again;
-    throw err;
-  }
+  return api.ensureChildFolder(parentId, name, signal);
 }
 
 /** Moves mails into the claim folder; resolves with the new id of each mail this consumer won (others lost). */

@@ -1,7 +1,7 @@
 /** What one poll works with, and the steps every way of polling shares: list options, reading and delivering a mail. */
 import type { GraphMessage, ListOptions } from '../graph/mail-api';
 import { InboundMail, MESSAGE_SELECT } from '../mail/inbound';
-import { errorText } from './acknowledge';
+import { messageOf } from '../graph/errors';
 import { assembleMail, expandsAttachments, ReceiveApi } from './assemble';
 import type { SkipMemory } from './memory';
 import type { ReceiveOptions } from './options';
@@ -37,7 +37,7 @@ export class MailError extends Error {
     /** True when the mail will not be tried again while the node runs. */
     readonly skippedFromNow: boolean,
   ) {
-    super(`could not read mail ${mailId}: ${errorText(cause)}`);
+    super(`could not read mail ${mailId}: ${messageOf(cause)}`);
     this.name = 'MailError';
   }
 }

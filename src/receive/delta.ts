@@ -5,6 +5,7 @@
  * of a round tells them from new mail. A stale token (410 syncStateNotFound) starts a new sync that skips what was
  * delivered before.
  */
+import { GraphCodes } from '../graph/error-codes';
 import { GraphError } from '../graph/errors';
 import type { GraphMessage } from '../graph/mail-api';
 import { MESSAGE_SELECT } from '../mail/inbound';
@@ -154,10 +155,5 @@ function merge(a: Watermark | undefined, b: Watermark | undefined): Watermark | 
 /** Graph forgot the sync state (410 syncStateNotFound) or cannot read the token. */
 export function isStaleToken(err: unknown): boolean {
   if (!(err instanceof GraphError)) return false;
-  return (
-    err.status === 410 ||
-    /syncStateNotFound|SyncStateInvalid|InvalidSyncState|ErrorInvalidSyncStateData|resyncRequired/i.test(
-      err.code,
-    )
-  );
+  return err.status === 410 || GraphCodes.staleSyncState.includes(err.code.toLowerCase());
 }

@@ -6,9 +6,9 @@
  * cannot sort ($search, or a filter it refuses to sort), the listing is asked again from its start after each page,
  * and a nextLink is only followed when nothing was acknowledged since the listing began.
  */
-import { GraphError } from '../graph/errors';
+import { GraphCodes } from '../graph/error-codes';
+import { GraphError, messageOf } from '../graph/errors';
 import type { GraphMessage } from '../graph/mail-api';
-import { errorText } from './acknowledge';
 import { idOf } from './assemble';
 import { listOptions, MailError, pageSize, PollContext } from './context';
 import { Acknowledger, deliverPage, DrainFolders } from './page';
@@ -184,14 +184,11 @@ function refuseSort(ctx: PollContext, state: DrainState, err: unknown): void {
   ctx.hooks.warn({
     key: 'unsorted',
     fallback: "Graph cannot list this filter oldest first (__error__); listing in Graph's order",
-    subs: { error: errorText(err) },
+    subs: { error: messageOf(err) },
   });
 }
 
+/** Graph refused to list this filter oldest first (400 InefficientFilter and its relatives). */
 function isSortRefused(err: unknown): boolean {
-  return (
-    err instanceof GraphError &&
-    err.status === 400 &&
-    /InefficientFilter|orderby|sort/i.test(err.code + err.message)
-  );
+  return err instanceof GraphError && err.status === 400 && GraphCodes.sortRefused.includes(err.code);
 }

@@ -1,6 +1,7 @@
 /** One page of fresh mails: claimed (when claims are on), delivered in order, acknowledged in batches. */
 import type { AcknowledgeAction, GraphMessage } from '../graph/mail-api';
-import { AckOutcome, AckQueue, acknowledgeAll, errorText } from './acknowledge';
+import { messageOf } from '../graph/errors';
+import { AckOutcome, AckQueue, acknowledgeAll } from './acknowledge';
 import { claimMails } from './claim';
 import { deliverInOrder, PollContext } from './context';
 
@@ -62,7 +63,7 @@ export async function deliverPage(
       ctx.hooks.warn({
         key: 'claim-failed',
         fallback: 'could not claim __count__ mail(s), they are tried again at the next poll: __error__',
-        subs: { count: claim.failed.length, error: errorText(claim.failed[0].error) },
+        subs: { count: claim.failed.length, error: messageOf(claim.failed[0].error) },
       });
     }
     mails = fresh.filter((m) => claim.won.has(m.id));
@@ -98,7 +99,7 @@ function recordOutcomes(ctx: PollContext, outcomes: AckOutcome[]): void {
       ctx.hooks.warn({
         key: 'ack-failed',
         fallback: 'could not __action__ mail __id__: __error__',
-        subs: { action: actionVerb(ctx.options.action), id: outcome.id, error: errorText(outcome.error) },
+        subs: { action: actionVerb(ctx.options.action), id: outcome.id, error: messageOf(outcome.error) },
       });
     }
   }

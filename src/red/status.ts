@@ -1,27 +1,14 @@
 /** Short node status texts for errors, from the `o365-config.reason.*` catalogue. */
-import { ErrorReason, GraphError } from '../graph/errors';
+import { ACCOUNT_REASONS, ErrorReason } from '../graph/error-codes';
+import { O365Error } from '../graph/errors';
 import { NodeRED, NodeStatus } from './types';
-
-/** Reasons that concern the account (credentials, permissions, tenant), not one mail. */
-const ACCOUNT_REASONS: ErrorReason[] = [
-  'secret-wrong',
-  'secret-expired',
-  'app-not-found',
-  'tenant-not-found',
-  'certificate-rejected',
-  'scope-invalid',
-  'permission-missing',
-  'access-policy',
-  'config-invalid',
-  'token-unavailable',
-];
 
 /** The config node's catalogue: RED._ of the mail nodes would otherwise look in their own catalogue. */
 const CONFIG_CATALOGUE = '@mailgraph/node-red-o365-mail/o365-config';
 
 /** The short reason of an error, translated. */
 export function reasonText(RED: NodeRED, err: unknown): string {
-  const reason: ErrorReason = err instanceof GraphError ? err.reason : 'unknown';
+  const reason: ErrorReason = err instanceof O365Error ? err.reason : 'unknown';
   const text = RED._(`${CONFIG_CATALOGUE}:o365-config.reason.${reason}`);
   // RED._ answers the key itself when the catalogue lacks it.
   if (text && !text.includes('o365-config.reason.')) return text;
@@ -34,8 +21,8 @@ export function errorStatus(RED: NodeRED, err: unknown): NodeStatus {
 }
 
 /** True when the error concerns the whole account, so every node using it should show it. */
-export function isAccountProblem(err: unknown): err is GraphError {
-  return err instanceof GraphError && ACCOUNT_REASONS.includes(err.reason);
+export function isAccountProblem(err: unknown): err is O365Error {
+  return err instanceof O365Error && ACCOUNT_REASONS.includes(err.reason);
 }
 
 /** A translated text with a fallback when the catalogue lacks the key. */

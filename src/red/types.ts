@@ -3,7 +3,7 @@
  * Only the glue (src/o365-*.ts and src/red/) refers to them.
  */
 import type { Connection } from '../graph/connection';
-import type { GraphError } from '../graph/errors';
+import type { O365Error } from '../graph/errors';
 
 export interface NodeStatus {
   fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
@@ -94,7 +94,7 @@ export interface AccountNode extends Node {
   /** Registers a node that uses this account, so account problems show in its status; returns the unregister. */
   attach(user: AccountUser): () => void;
   /** Shows an account problem (token or permission error) on every attached node's status. */
-  reportAccountProblem(err: GraphError): void;
+  reportAccountProblem(err: O365Error): void;
 }
 
 export interface AccountUser {

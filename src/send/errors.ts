@@ -1,40 +1,74 @@
 /**
- * Why a mail was not sent, or may not have been. Callers branch on `outcome`: `not-sent` is safe to send again,
- * `unknown` is not (Graph may have sent it, so this node never repeats it).
+ * Why a mail was not sent, or may not have been. Callers branch on `code` and `outcome`: `not-sent` is safe to send
+ * again, `unknown` is not (Graph may have sent it, so this node never repeats it). The words of every send failure are
+ * made in one place, `sendErrorText`, from the failure's fields.
  */
-import { GraphError } from '../graph/errors';
+import { SendErrorCodes } from '../graph/error-codes';
+import { O365Error } from '../graph/errors';
 
 export type SendOutcome = 'not-sent' | 'unknown';
 
-/** `BadInput`: the message cannot make a mail. `Failed`: Graph refused or failed before sending. `OutcomeUnknown`:
- *  the send request was made but its answer was lost. `Closed`: the node stopped before the mail was sent. */
-export type SendErrorCode = 'BadInput' | 'Failed' | 'OutcomeUnknown' | 'Closed';
+/** See SendErrorCodes in src/graph/error-codes.ts. */
+export type SendErrorCode = (typeof SendErrorCodes)[keyof typeof SendErrorCodes];
 
-/** A mail that did not go, or may not have gone, with the Graph error behind it when there is one. */
-export class SendError extends Error {
+/** What went wrong with one mail, apart from what that means for the mail. */
+export interface SendFailure {
+  code: SendErrorCode;
+  /** The problem alone: "could not create the draft: ...", "the node is closing", "no sending mailbox ...". */
+  problem: string;
+  /** Who the mail was for ("a@x.example and 2 more"), when known. */
+  recipients?: string;
+  /** An unknown outcome on the draft path: if the mail was not sent, the draft is still in Drafts. */
+  draftKept?: boolean;
+}
+
+/** A mail that did not go, or may not have gone, with the Microsoft 365 error behind it when there is one. */
+export class SendError extends Error implements SendFailure {
   readonly code: SendErrorCode;
   readonly outcome: SendOutcome;
-  /** The Graph or network error that caused it (for the status reason and account problems). */
-  readonly graphError?: GraphError;
+  readonly problem: string;
+  readonly recipients?: string;
+  readonly draftKept?: boolean;
+  /** The settings, sign-in, network or Graph error that caused it (for the status reason and account problems). */
+  readonly o365Error?: O365Error;
 
-  constructor(code: SendErrorCode, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
+  constructor(failure: SendFailure, cause?: unknown) {
+    super(sendErrorText(failure), cause === undefined ? undefined : { cause });
     this.name = 'SendError';
-    this.code = code;
-    this.outcome = code === 'OutcomeUnknown' ? 'unknown' : 'not-sent';
-    if (cause instanceof GraphError) this.graphError = cause;
+    this.code = failure.code;
+    this.problem = failure.problem;
+    this.recipients = failure.recipients;
+    this.draftKept = failure.draftKept;
+    this.outcome = failure.code === SendErrorCodes.outcomeUnknown ? 'unknown' : 'not-sent';
+    if (cause instanceof O365Error) this.o365Error = cause;
   }
 }
 
-/** Bad input: names the problem and says nothing was sent. */
-export function badInput(problem: string): SendError {
-  return new SendError('BadInput', `${problem}; nothing was sent`);
+/** The message of a send failure: the problem, and whether the mail went. */
+export function sendErrorText(failure: SendFailure): string {
+  const to = failure.recipients ? ` to ${failure.recipients}` : '';
+  switch (failure.code) {
+    case SendErrorCodes.badInput:
+      return `${failure.problem}; nothing was sent`;
+    case SendErrorCodes.outcomeUnknown: {
+      const evidence = failure.draftKept ? '; if it was not sent, it is still in Drafts' : '';
+      return `the mail${to} may or may not have been sent (${failure.problem}); it was not sent again${evidence}`;
+    }
+    case SendErrorCodes.closed:
+      return to ? `mail${to} not sent: ${failure.problem}` : `${failure.problem}; the mail was not sent`;
+    default:
+      return `mail${to} not sent: ${failure.problem}`;
+  }
 }
 
-/** The text of any thrown value, for error messages. */
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+/** Bad input: names the problem; nothing was sent. */
+export function badInput(problem: string): SendError {
+  return new SendError({ code: SendErrorCodes.badInput, problem });
+}
+
+/** A closing node stopped the mail before it was sent. */
+export function closedBeforeSending(problem: string): SendError {
+  return new SendError({ code: SendErrorCodes.closed, problem });
 }
 
 /** "a@x.example" or "a@x.example and 2 more": who a mail was for, in error messages. */

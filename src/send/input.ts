@@ -5,7 +5,8 @@
  */
 import type { BodyType } from '../mail/body';
 import type { SendRequestInput } from '../mail/outbound';
-import { badInput, messageOf } from './errors';
+import { messageOf } from '../graph/errors';
+import { badInput } from './errors';
 
 /** The o365-mail-out node's properties as the editor saves them (SPEC: o365-mail-out). */
 export interface MailOutConfig {

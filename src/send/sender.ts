@@ -4,7 +4,8 @@
  * only the final request can send, and when its outcome is unknown it is not repeated.
  */
 import { sleep } from '../graph/client';
-import { GraphError } from '../graph/errors';
+import { ErrorCodes, SendErrorCodes } from '../graph/error-codes';
+import { messageOf, O365Error } from '../graph/errors';
 import type { MailApi } from '../graph/mail-api';
 import type { OutgoingAttachment } from '../mail/attachments';
 import {
@@ -16,7 +17,7 @@ import {
   sendMailRequestSize,
   type OutgoingMail,
 } from '../mail/outbound';
-import { badInput, describeRecipients, messageOf, SendError } from './errors';
+import { badInput, describeRecipients, SendError } from './errors';
 
 /** The mail operations the sender needs (a MailApi, or a fake in tests). */
 export type SendApi = Pick<
@@ -180,27 +181,30 @@ export class Sender {
     signal: AbortSignal | undefined,
     draft: boolean,
   ): SendError {
-    const to = recipientsOf(mail);
+    const recipients = recipientsOf(mail);
     const unknown =
-      (err instanceof GraphError && err.code === 'OutcomeUnknown') ||
+      (err instanceof O365Error && err.code === ErrorCodes.outcomeUnknown) ||
       signal?.aborted ||
-      !(err instanceof GraphError);
+      !(err instanceof O365Error);
     if (unknown) {
-      const why = signal?.aborted ? 'the node stopped while sending' : messageOf(err);
-      const evidence = draft ? '; if it was not sent, it is still in Drafts' : '';
+      const problem = signal?.aborted ? 'the node stopped while sending' : messageOf(err);
       return new SendError(
-        'OutcomeUnknown',
-        `the mail to ${to} may or may not have been sent (${why}); it was not sent again${evidence}`,
+        { code: SendErrorCodes.outcomeUnknown, problem, recipients, draftKept: draft },
         err,
       );
     }
-    return new SendError('Failed', `mail to ${to} not sent: ${messageOf(err)}`, err);
+    return new SendError({ code: SendErrorCodes.failed, problem: messageOf(err), recipients }, err);
   }
 
   private notSent(mail: OutgoingMail, step: string, err: unknown, signal?: AbortSignal): SendError {
-    const to = recipientsOf(mail);
-    if (signal?.aborted) return new SendError('Closed', `mail to ${to} not sent: the node stopped`, err);
-    return new SendError('Failed', `mail to ${to} not sent: ${step}: ${messageOf(err)}`, err);
+    const recipients = recipientsOf(mail);
+    if (signal?.aborted) {
+      return new SendError({ code: SendErrorCodes.closed, problem: 'the node stopped', recipients }, err);
+    }
+    return new SendError(
+      { code: SendErrorCodes.failed, problem: `${step}: ${messageOf(err)}`, recipients },
+      err,
+    );
   }
 
   /** Best effort and bounded: a failed draft must not stay in Drafts, nor hold up the node for long. */

@@ -10,7 +10,7 @@ import { Connection } from '../../src/graph/connection';
 import { testConnection } from '../../src/graph/diagnose';
 import { mapInboundMessage, MESSAGE_SELECT } from '../../src/mail/inbound';
 import { buildOutgoingMail, sendMailRequestBody } from '../../src/mail/outbound';
-import { odataString } from '../../src/mail/odata';
+import { odataString } from '../../src/graph/odata';
 
 const NEEDED = ['O365_TENANT_ID', 'O365_CLIENT_ID', 'O365_CLIENT_SECRET', 'O365_MAILBOX'];
 const missing = NEEDED.filter((name) => !process.env[name]);

@@ -1,5 +1,5 @@
 /** An in-memory SendApi that records every call, with scripted failures, for the sender's unit tests. */
-import { GraphError } from '../../../src/graph/errors';
+import { GraphError, NetworkError } from '../../../src/graph/errors';
 import type { GraphMessage } from '../../../src/graph/mail-api';
 import type { OutgoingAttachment } from '../../../src/mail/attachments';
 import type { SendApi } from '../../../src/send/sender';
@@ -18,15 +18,14 @@ export type Op = Call['op'];
 
 /** A Graph answer that says the request was refused (outcome known: not done). */
 export function refused(status = 400, code = 'ErrorInvalidRecipients'): GraphError {
-  return new GraphError({ code, reason: 'bad-request', source: 'graph', status, hint: `refused (${code})` });
+  return new GraphError({ code, reason: 'bad-request', status, hint: `refused (${code})` });
 }
 
 /** What the client throws when a send request's answer was lost. */
-export function outcomeUnknown(): GraphError {
-  return new GraphError({
+export function outcomeUnknown(): NetworkError {
+  return new NetworkError({
     code: 'OutcomeUnknown',
     reason: 'outcome-unknown',
-    source: 'network',
     hint: 'Graph may or may not have done it (socket hang up)',
   });
 }

@@ -80,7 +80,9 @@ describe('Sender', () => {
       assert.equal(err.code, 'Failed');
       assert.equal(err.outcome, 'not-sent');
       assert.match(err.message, /ann@fabrikam\.example and 1 more not sent/);
-      assert.equal(err.graphError?.code, 'ErrorInvalidRecipients');
+      assert.equal(err.o365Error?.code, 'ErrorInvalidRecipients');
+      assert.equal(err.recipients, 'ann@fabrikam.example and 1 more');
+      assert.match(err.problem, /^refused \(ErrorInvalidRecipients\)/);
       assert.deepEqual(api.ops(), ['sendMail']);
     });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { odataString, pathSegment } from '../../../src/mail/odata';
+import { odataString, pathSegment } from '../../../src/graph/odata';
 
 describe('pathSegment', () => {
   it('leaves plain ids and addresses readable', () => {

@@ -1,0 +1,139 @@
+/**
+ * Every error code of the package in one place, as msal-common keeps its `*ErrorCodes` files: the codes this package
+ * gives its own errors (`err.code`), the codes Graph, Entra ID and msal answer that the package branches on, and the
+ * short reasons that pick a node's status text. Code compares codes from here; it never reads an error's message.
+ */
+
+/** Codes of the package's own errors (`O365Error.code`, `SendError.code`). */
+export const ErrorCodes = {
+  /** A setting of a node cannot work (`ConfigError`; `property` names it). */
+  configInvalid: 'ConfigInvalid',
+  /** A request was about to leave the configured Graph endpoint (a link Graph should not have given). */
+  unexpectedUrl: 'UnexpectedUrl',
+  /** The sign-in service did not answer in time. */
+  tokenTimeout: 'TokenTimeout',
+  /** The sign-in service could not be reached (DNS, connection, TLS, proxy). */
+  tokenNetworkError: 'TokenNetworkError',
+  /** Any other failed token request without an AADSTS code. */
+  tokenError: 'TokenError',
+  /** The sign-in service answered without a token. */
+  noToken: 'NoToken',
+  /** Graph did not answer in time. */
+  timeout: 'Timeout',
+  /** Graph could not be reached (used when the transport gives no code of its own). */
+  networkError: 'NetworkError',
+  /** Graph answered 2xx with a body that is not JSON. */
+  malformedResponse: 'MalformedResponse',
+  /** A request that may have had an effect got no clear answer; it was not repeated. */
+  outcomeUnknown: 'OutcomeUnknown',
+  /** A folder path segment does not exist (`GraphError.folder` names it). */
+  folderNotFound: 'FolderNotFound',
+  /** A `$batch` answer lacked one of its items. */
+  noAnswer: 'NoAnswer',
+  /** Something that is not an error of this package (wrapped so callers see one shape). */
+  unknown: 'Unknown',
+  /** The retry notice of `$batch` items Graph throttled (not an error: a RetryNotice code). */
+  batchItemsThrottled: 'BatchItemsThrottled',
+} as const;
+
+/** Why a mail was not sent, or may not have been (`SendError.code`). */
+export const SendErrorCodes = {
+  /** The message cannot make a mail; nothing was sent. */
+  badInput: 'BadInput',
+  /** Graph refused or failed before sending; nothing was sent. */
+  failed: 'Failed',
+  /** The send request was made but its answer was lost; it was not sent again. */
+  outcomeUnknown: 'OutcomeUnknown',
+  /** The node stopped before the mail was sent. */
+  closed: 'Closed',
+} as const;
+
+/** Graph error codes the package branches on (`error.code` of Graph's error body). */
+export const GraphCodes = {
+  mailboxInactive: 'MailboxNotEnabledForRESTAPI',
+  /**
+   * A 404 naming the mailbox, not an item: Graph answers ErrorInvalidUser for an unknown user (test/simulator/README.md,
+   * "Errors"), ResourceNotFound and ErrorNonExistentMailbox where the user exists without an Exchange Online mailbox.
+   */
+  mailboxNotFound: ['ErrorInvalidUser', 'ResourceNotFound', 'ErrorNonExistentMailbox'] as readonly string[],
+  /**
+   * Graph cannot sort this `$filter` (400): InefficientFilter "The restriction or sort order is too complex for this
+   * operation" (the ordered property must come first in the filter), ErrorRestrictionTooComplex and
+   * Request_UnsupportedQuery ("Sorting not supported for current query") for the same refusal elsewhere.
+   */
+  sortRefused: [
+    'InefficientFilter',
+    'ErrorRestrictionTooComplex',
+    'Request_UnsupportedQuery',
+  ] as readonly string[],
+  /** A delta token Graph no longer knows or cannot read (410 syncStateNotFound and its relatives); compare lower-case. */
+  staleSyncState: [
+    'syncstatenotfound',
+    'syncstateinvalid',
+    'invalidsyncstate',
+    'errorinvalidsyncstatedata',
+    'resyncrequired',
+  ] as readonly string[],
+} as const;
+
+/** AADSTS numbers of the identity platform that get a hint of their own (msal's `ServerError.errorNo`). */
+export const AadstsCodes = {
+  secretWrong: '7000215',
+  secretExpired: '7000222',
+  appNotFound: '700016',
+  appDisabled: '7000112',
+  tenantNotFound: '90002',
+  tenantInvalid: '900023',
+  certificateRejected: '700027',
+  assertionOutOfTime: '700024',
+  scopeInvalid: '70011',
+  scopeInvalidForCloud: '1002012',
+  graphNotInTenant: '500011',
+  signInUnavailable: '90033',
+} as const;
+
+/** msal's `errorCode` values the package branches on (msal-common ClientAuthErrorCodes). */
+export const MsalCodes = {
+  /** msal's wrapper for a failed network call; the transport's own failure is kept beside it (src/graph/http.ts). */
+  networkError: 'network_error',
+} as const;
+
+/** Transport (Node.js / axios) codes that mean a request timed out. */
+export const TimeoutCodes: readonly string[] = ['ECONNABORTED', 'ETIMEDOUT'];
+
+/** Short, stable keys for a node's red status (translated through the `o365-config.reason.*` catalogue). */
+export type ErrorReason =
+  | 'secret-wrong'
+  | 'secret-expired'
+  | 'app-not-found'
+  | 'tenant-not-found'
+  | 'certificate-rejected'
+  | 'scope-invalid'
+  | 'permission-missing'
+  | 'access-policy'
+  | 'mailbox-not-found'
+  | 'mailbox-inactive'
+  | 'throttled'
+  | 'unavailable'
+  | 'network'
+  | 'timeout'
+  | 'token-unavailable'
+  | 'item-not-found'
+  | 'bad-request'
+  | 'outcome-unknown'
+  | 'config-invalid'
+  | 'unknown';
+
+/** Reasons that concern the whole account (credentials, permissions, tenant), not one mail. */
+export const ACCOUNT_REASONS: readonly ErrorReason[] = [
+  'secret-wrong',
+  'secret-expired',
+  'app-not-found',
+  'tenant-not-found',
+  'certificate-rejected',
+  'scope-invalid',
+  'permission-missing',
+  'access-policy',
+  'config-invalid',
+  'token-unavailable',
+];
