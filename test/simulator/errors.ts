@@ -69,6 +69,8 @@ export class TokenFailure extends Error {
     readonly error: string,
     readonly aadsts: number,
     readonly description: string,
+    /** Entra's `suberror` (consent_required, basic_action, bad_token...), which msal reads. */
+    readonly suberror?: string,
   ) {
     super(`AADSTS${aadsts}: ${description}`);
   }
@@ -92,5 +94,6 @@ export function tokenErrorBody(
     trace_id: traceId,
     correlation_id: correlationId,
     error_uri: `https://login.microsoftonline.com/error?code=${failure.aadsts}`,
+    ...(failure.suberror ? { suberror: failure.suberror } : {}),
   };
 }

@@ -24,6 +24,13 @@ export interface TokenClaims {
   exp: number;
   /** Issue number, so expireTokens() can expire everything issued so far. */
   sn: number;
+  /** Delegated tokens: the permissions the signed-in user consented to, space-separated. */
+  scp?: string;
+  /** Delegated tokens: the signed-in user's object id, UPN and name; `idtyp` is `user`. */
+  oid?: string;
+  upn?: string;
+  name?: string;
+  idtyp?: 'user' | 'app';
 }
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -48,8 +55,14 @@ export class Identity {
   /** Tokens with an issue number at or below this are treated as expired. */
   private expiredUpTo = 0;
   outage = false;
+  /** Reads an opaque (non-JWT) access token; set by the delegated side. */
+  opaqueClaims?: (token: string) => TokenClaims | undefined;
 
   constructor(private readonly opts: IdentityOptions) {}
+
+  get tenantId(): string {
+    return this.opts.tenantId;
+  }
 
   get apps(): AppRegistration[] {
     return this.opts.apps;
@@ -155,7 +168,7 @@ export class Identity {
         'Invalid request. Request is malformed or invalid.',
       );
     }
-    if (form.client_secret !== undefined) this.checkSecret(app, form.client_secret);
+    if (form.client_secret !== undefined) this.checkClientSecret(app, form.client_secret);
     else if (form.client_assertion !== undefined) this.checkAssertion(app, tenant, form);
     else {
       throw new TokenFailure(
@@ -175,13 +188,13 @@ export class Identity {
       iat: now,
       nbf: now,
       exp: now + this.opts.tokenLifetimeSec,
-      sn: ++this.issued,
+      sn: this.nextIssue(),
     };
     return {
       token_type: 'Bearer',
       expires_in: this.opts.tokenLifetimeSec,
       ext_expires_in: this.opts.tokenLifetimeSec,
-      access_token: this.sign(claims),
+      access_token: this.signToken(claims),
     };
   }
 
@@ -223,7 +236,8 @@ export class Identity {
     }
   }
 
-  private checkSecret(app: AppRegistration, secret: string): void {
+  /** Throws AADSTS7000215 (wrong) or 7000222 (expired) unless the secret is one of the app's. */
+  checkClientSecret(app: AppRegistration, secret: string): void {
     const match = (app.secrets ?? []).find(
       (s) =>
         s.value.length === secret.length && crypto.timingSafeEqual(Buffer.from(s.value), Buffer.from(secret)),
@@ -325,7 +339,13 @@ export class Identity {
     }
   }
 
-  private sign(claims: TokenClaims): string {
+  /** The next issue number (tokens at or below expireAll()'s mark are expired). */
+  nextIssue(): number {
+    return ++this.issued;
+  }
+
+  /** Signs any claims with the simulator's key (HS256; clients never verify Entra's signatures). */
+  signToken(claims: object): string {
     const head = b64url({ typ: 'JWT', alg: 'HS256', kid: 'sim' });
     const body = b64url(claims);
     const signature = crypto.createHmac('sha256', this.key).update(`${head}.${body}`).digest('base64url');
@@ -347,13 +367,19 @@ export class Identity {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw fail('Access token validation failure. Invalid authorization scheme.');
     const parts = match[1].split('.');
-    if (parts.length !== 3) throw fail('IDX14100: JWT is not well formed, there are no dots (.).');
-    const expected = crypto.createHmac('sha256', this.key).update(`${parts[0]}.${parts[1]}`).digest();
-    const given = Buffer.from(parts[2], 'base64url');
-    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
-      throw fail('Access token validation failure.');
+    let claims: TokenClaims | undefined;
+    if (parts.length !== 3) {
+      // Personal accounts' Graph tokens are opaque; only this simulator can read the ones it issued.
+      claims = this.opaqueClaims?.(match[1]);
+      if (!claims) throw fail('IDX14100: JWT is not well formed, there are no dots (.).');
+    } else {
+      const expected = crypto.createHmac('sha256', this.key).update(`${parts[0]}.${parts[1]}`).digest();
+      const given = Buffer.from(parts[2], 'base64url');
+      if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
+        throw fail('Access token validation failure.');
+      }
+      claims = parseJwtPart(parts[1]) as TokenClaims | undefined;
     }
-    const claims = parseJwtPart(parts[1]) as TokenClaims | undefined;
     if (!claims) throw fail('Access token validation failure.');
     if (claims.aud !== this.opts.url()) throw fail('Access token validation failure. Invalid audience.');
     if (claims.exp <= Math.floor(Date.now() / 1000) || claims.sn <= this.expiredUpTo) {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { serverCertificate } from './certs';
 import type { FaultRule } from './faults';
 import { Identity } from './identity';
+import { DelegatedIdentity, type RefreshTokenUse } from './identity-delegated';
 import { Transport } from './server';
 import { emptyCounters, SimState } from './state';
 import { cloneMessage, MailStore } from './store';
@@ -13,6 +14,8 @@ import { type SimSubscription, type SubscriptionLimits, Subscriptions } from './
 import type {
   AppRegistration,
   Counters,
+  RedirectUri,
+  SignInAudience,
   FaultMatch,
   RateLimit,
   RequestRecord,
@@ -33,15 +36,18 @@ export type {
   Operation,
   RateLimit,
   Recipient,
+  RedirectUri,
   RequestRecord,
   SchemaViolation,
   SeedAttachment,
   SeedMessage,
   SentRecord,
+  SignInAudience,
   SimulatorOptions,
   StoredAttachment,
   StoredMessage,
 } from './types';
+export { MSA_TENANT_ID, type RefreshTokenUse } from './identity-delegated';
 
 export const DEFAULT_TENANT_ID = '8d2f5a8e-1b7c-4c1e-9f3a-2d6e4b7c9a10';
 export const DEFAULT_TENANT_DOMAIN = 'contoso.example';
@@ -65,6 +71,11 @@ function copyApp(app: AppRegistration): AppRegistration {
     certificates: app.certificates ? [...app.certificates] : undefined,
     roles: [...app.roles],
     deniedMailboxes: app.deniedMailboxes ? [...app.deniedMailboxes] : undefined,
+    displayName: app.displayName,
+    signInAudience: app.signInAudience,
+    redirectUris: app.redirectUris?.map((r) => ({ ...r })),
+    allowPublicClientFlows: app.allowPublicClientFlows,
+    assignedUsers: app.assignedUsers ? [...app.assignedUsers] : undefined,
   };
 }
 
@@ -79,6 +90,7 @@ export class Simulator {
   private readonly state: SimState;
   private readonly store: MailStore;
   private readonly identity: Identity;
+  private readonly delegated: DelegatedIdentity;
   private readonly transport: Transport;
   private readonly timers = new Set<NodeJS.Timeout>();
   private arrivalCount = 0;
@@ -107,6 +119,19 @@ export class Simulator {
       rateLimit: options.rateLimit ?? null,
     });
     this.state.subscriptions = new Subscriptions(this.state, this.tenantId);
+    this.delegated = new DelegatedIdentity({
+      identity: this.identity,
+      store: this.store,
+      tenantId: this.tenantId,
+      tenantDomain: this.tenantDomain,
+      url: () => this.url,
+      tokenLifetimeSec: lifetime,
+      authCodeLifetimeSec: positive(options.authCodeLifetimeSec, 600, 'authCodeLifetimeSec'),
+      deviceCodeLifetimeSec: positive(options.deviceCodeLifetimeSec, 900, 'deviceCodeLifetimeSec'),
+      deviceCodeIntervalSec: positive(options.deviceCodeIntervalSec, 5, 'deviceCodeIntervalSec'),
+    });
+    this.state.delegated = this.delegated;
+    this.identity.opaqueClaims = (token) => this.delegated.opaqueClaims(token);
     this.transport = new Transport(this.state);
     for (const mailbox of options.mailboxes ?? [`user@${this.tenantDomain}`]) this.addMailbox(mailbox);
   }
@@ -321,6 +346,111 @@ export class Simulator {
     return this.state.subscriptions.delivery.endpointState(url);
   }
 
+  // ---- delegated sign-in ----
+
+  private appOf(clientId: string): AppRegistration {
+    const app = this.identity.app(clientId);
+    if (!app) throw new Error(`simulator: no app registration '${clientId}'`);
+    return app;
+  }
+
+  private userOf(address: string) {
+    return this.delegated.user(this.store.mailbox(address));
+  }
+
+  /** Registers a redirect URI: `publicClient` (mobile and desktop, no secret) or `web` (the secret redeems codes). */
+  addRedirectUri(clientId: string, uri: string, platform: RedirectUri['platform'] = 'publicClient'): void {
+    const app = this.appOf(clientId);
+    app.redirectUris = [...(app.redirectUris ?? []).filter((r) => r.uri !== uri), { uri, platform }];
+  }
+
+  /** "Allow public client flows" (the device code flow needs it). */
+  setPublicClientFlows(clientId: string, allowed: boolean): void {
+    this.appOf(clientId).allowPublicClientFlows = allowed;
+  }
+
+  /** Who may sign in to the app; `AzureADandPersonalMicrosoftAccount` lets Outlook.com accounts in. */
+  setSignInAudience(clientId: string, audience: SignInAudience): void {
+    this.appOf(clientId).signInAudience = audience;
+  }
+
+  /** Assignment required: only these users may sign in (others get AADSTS50105); null lifts it. */
+  assignUsers(clientId: string, users: string[] | null): void {
+    this.appOf(clientId).assignedUsers = users ? [...users] : undefined;
+  }
+
+  /** The owner of `mailbox` gives `delegate` access: read, readWrite (Full Access) and/or send (Send As). */
+  grantMailboxAccess(mailbox: string, delegate: string, rights: ('read' | 'readWrite' | 'send')[]): void {
+    const box = this.store.mailbox(mailbox);
+    box.delegates ??= new Map();
+    box.delegates.set(this.store.mailbox(delegate).userId, new Set(rights));
+  }
+
+  /** The user's consent for the app: every permission (refresh then answers AADSTS65001) or some (AADSTS70000). */
+  revokeConsent(user: string, clientId: string, scopes?: string[]): void {
+    this.delegated.revokeConsent(this.userOf(user).mailbox.userId, clientId, scopes);
+  }
+
+  /** Grants consent without the consent page (as if the user had accepted before). */
+  grantConsent(user: string, clientId: string, scopes: string[]): void {
+    this.delegated.grantConsent(this.userOf(user).mailbox.userId, clientId, scopes);
+  }
+
+  /** An admin revoked the user's sessions: every refresh token issued so far answers AADSTS50173. */
+  revokeSignInSessions(user: string): void {
+    this.userOf(user).tokensValidFrom = Date.now() + 1;
+  }
+
+  /** The user changed or reset the password: public-client refresh tokens answer AADSTS50173, web ones stay valid. */
+  resetPassword(user: string): void {
+    this.userOf(user).passwordChangedAt = Date.now() + 1;
+  }
+
+  /** The user's refresh tokens (or everyone's) were last used over 90 days ago: AADSTS700082 next time. */
+  expireRefreshTokensByInactivity(user?: string): void {
+    this.delegated.ageRefreshTokens(user ? this.userOf(user).mailbox.userId : undefined);
+  }
+
+  /** Multifactor authentication required (AADSTS50076) or to be registered (50079); false lifts it. */
+  requireMfa(user: string, kind: 'mfa' | 'register' | false = 'mfa'): void {
+    this.userOf(user).mfa = kind;
+  }
+
+  /** A Conditional Access policy blocks the device code flow (AADSTS53003 after the user signs in). */
+  blockDeviceCodeFlow(on: boolean): void {
+    this.delegated.deviceCodeBlocked = on;
+  }
+
+  /** Whether users may consent to apps themselves (off: "Need admin approval", AADSTS90094). */
+  setUserConsent(allowed: boolean): void {
+    this.delegated.userConsentAllowed = allowed;
+  }
+
+  /** The next n device code polls answer slow_down (each adds 5 s to the interval, RFC 8628). */
+  slowDownNext(n: number): void {
+    this.delegated.forcedSlowDowns = n;
+  }
+
+  /** Stricter than Entra (a test aid): a refresh token that was replaced by a newer one is refused. */
+  setStrictRefreshRotation(on: boolean): void {
+    this.delegated.strictRotation = on;
+  }
+
+  /** Every outstanding authorization code is expired (AADSTS70008 when redeemed). */
+  expireAuthorizationCodes(): void {
+    this.delegated.expireCodes();
+  }
+
+  /** Each refresh token redemption: whether the client used the newest token of its sign-in, and the outcome. */
+  get refreshTokenUses(): RefreshTokenUse[] {
+    return this.delegated.refreshTokenUses;
+  }
+
+  /** The user code of the newest pending device code (what a user reads off the screen). */
+  pendingUserCodes(): string[] {
+    return [...this.delegated.devices.values()].filter((d) => d.state === 'pending').map((d) => d.userCode);
+  }
+
   clearFaults(): void {
     this.state.faults.clear();
     this.identity.outage = false;
@@ -328,8 +458,10 @@ export class Simulator {
 
   // ---- data ----
 
-  addMailbox(address: string, opts: { state?: 'active' | 'inactive' } = {}): void {
-    this.store.addMailbox(address, opts.state ?? 'active');
+  /** A mailbox and its user; `personal` makes it a personal Microsoft account (Outlook.com) instead of a work one. */
+  addMailbox(address: string, opts: { state?: 'active' | 'inactive'; personal?: boolean } = {}): void {
+    const mailbox = this.store.addMailbox(address, opts.state ?? 'active');
+    if (opts.personal !== undefined) this.delegated.user(mailbox).personal = opts.personal;
   }
 
   userId(address: string): string {
@@ -407,6 +539,12 @@ export class Simulator {
       ownedCaFiles.delete(this.caFile);
     }
   }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const n = value ?? fallback;
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`simulator: ${name} must be > 0, got ${n}`);
+  return n;
 }
 
 /** Starts a simulator listening on 127.0.0.1 (random port unless options.port). */

@@ -17,6 +17,9 @@ export type { GraphCall, GraphReply, HandlerContext } from './handler';
 
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
+/** Stands for the signed-in user in a /me path until the token says who that is. */
+const ME = '\u0000me';
+
 type Need = 'read' | 'readFull' | 'write' | 'send' | 'user';
 type Handler = (ctx: HandlerContext) => Promise<GraphReply> | GraphReply;
 
@@ -135,9 +138,8 @@ function decodeSegment(segment: string): string {
 export function matchRoute(method: string, path: string): Matched {
   const raw = path.split('/').filter((s) => s.length > 0);
   const segments = raw.map(decodeSegment);
-  if (segments[0]?.toLowerCase() === 'me') {
-    throw badRequest('/me request is only valid with delegated authentication flow.');
-  }
+  // /me is /users/{signed-in user}; who that is (and whether there is one) is known once the token is read.
+  if (segments[0]?.toLowerCase() === 'me') segments.splice(0, 1, 'users', ME);
   let methodMismatch = false;
   for (const route of ROUTES) {
     if (route.pattern.length !== segments.length) continue;
@@ -191,8 +193,53 @@ function hasRole(claims: TokenClaims, state: SimState, need: Need): { ok: boolea
   }
 }
 
-/** Resolves the mailbox in the path: 404 unknown or inactive, 403 denied by an access policy. */
-export function resolveMailbox(state: SimState, ref: string, appId: string): Mailbox {
+/**
+ * A delegated token's access: the signed-in user's own mailbox needs the plain permission in `scp` (Mail.Read,
+ * Mail.ReadWrite, Mail.Send); another mailbox needs the .Shared permission and the owner's delegation.
+ */
+function delegatedAccess(
+  claims: TokenClaims,
+  user: Mailbox,
+  mailbox: Mailbox,
+  need: Need,
+): { ok: boolean; basic: boolean } {
+  const scopes = new Set((claims.scp ?? '').split(' ').filter(Boolean));
+  const has = (...names: string[]) => names.some((n) => scopes.has(n));
+  if (mailbox === user) {
+    const full = has('Mail.Read', 'Mail.ReadWrite');
+    switch (need) {
+      case 'read':
+        return { ok: full || has('Mail.ReadBasic'), basic: !full };
+      case 'readFull':
+        return { ok: full, basic: false };
+      case 'write':
+        return { ok: has('Mail.ReadWrite'), basic: false };
+      case 'send':
+        return { ok: has('Mail.Send'), basic: false };
+      case 'user':
+        return { ok: has('User.Read'), basic: false };
+    }
+  }
+  const rights = mailbox.delegates?.get(user.userId) ?? new Set<string>();
+  switch (need) {
+    case 'read':
+    case 'readFull':
+      return {
+        ok:
+          has('Mail.Read.Shared', 'Mail.ReadWrite.Shared') && (rights.has('read') || rights.has('readWrite')),
+        basic: false,
+      };
+    case 'write':
+      return { ok: has('Mail.ReadWrite.Shared') && rights.has('readWrite'), basic: false };
+    case 'send':
+      return { ok: has('Mail.Send.Shared') && rights.has('send'), basic: false };
+    case 'user':
+      return { ok: false, basic: false };
+  }
+}
+
+/** Resolves the mailbox in the path: 404 unknown or inactive, 403 denied by an (app-only) access policy. */
+export function resolveMailbox(state: SimState, ref: string, appId: string, delegated = false): Mailbox {
   const mailbox = state.store.findMailbox(ref);
   if (!mailbox) throw new GraphFailure(404, 'ErrorInvalidUser', `The requested user '${ref}' is invalid.`);
   if (mailbox.state === 'inactive') {
@@ -202,7 +249,7 @@ export function resolveMailbox(state: SimState, ref: string, appId: string): Mai
       'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
     );
   }
-  const app = state.identity.app(appId);
+  const app = delegated ? undefined : state.identity.app(appId);
   if (
     app?.deniedMailboxes?.some(
       (d) => d.toLowerCase() === mailbox.address || d.toLowerCase() === mailbox.userId,
@@ -303,9 +350,22 @@ export async function executeGraph(
     operation = route.operation;
     state.countOperation(operation);
     const claims = state.identity.verify(authorization);
-    const access = hasRole(claims, state, route.need);
-    if (!access.ok) throw accessDenied();
-    const mailbox = resolveMailbox(state, params.user, claims.appid);
+    const user = claims.idtyp === 'user' && claims.oid ? state.store.findMailbox(claims.oid) : undefined;
+    if (params.user === ME) {
+      if (!user) throw badRequest('/me request is only valid with delegated authentication flow.');
+      params.user = user.userId;
+    }
+    let access: { ok: boolean; basic: boolean };
+    let mailbox: Mailbox;
+    if (user) {
+      mailbox = resolveMailbox(state, params.user, claims.appid, true);
+      access = delegatedAccess(claims, user, mailbox, route.need);
+      if (!access.ok) throw accessDenied();
+    } else {
+      access = hasRole(claims, state, route.need);
+      if (!access.ok) throw accessDenied();
+      mailbox = resolveMailbox(state, params.user, claims.appid);
+    }
     mailboxName = mailbox.address;
     rule = await takeFault(state, call, operation, mailboxName);
     if (call.bodyBytes > MAX_REQUEST_BYTES) throw tooLarge();

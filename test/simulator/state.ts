@@ -1,6 +1,7 @@
 /** Everything the request handlers share: store, identity, limits, faults, counters and records. */
 import { MailboxLimits, FaultQueue } from './faults';
 import type { Identity } from './identity';
+import type { DelegatedIdentity } from './identity-delegated';
 import { checkSchema, type SchemaSet } from './schemas';
 import type { MailStore } from './store';
 import type { Subscriptions } from './subscriptions';
@@ -57,6 +58,8 @@ export class SimState {
   baseUrl = '';
   /** Change-notification subscriptions; set by the Simulator right after construction. */
   subscriptions!: Subscriptions;
+  /** Delegated sign-in (set by the Simulator right after construction). */
+  delegated!: DelegatedIdentity;
 
   constructor(
     readonly store: MailStore,

@@ -53,6 +53,8 @@ export interface Mailbox {
   wellKnown: Map<string, string>;
   messages: Map<string, MessageRecord>;
   sendAs: Set<string>;
+  /** Users (object ids) the owner gave access to this mailbox: read, readWrite (Full Access), send (Send As). */
+  delegates?: Map<string, Set<'read' | 'readWrite' | 'send'>>;
   /** Bumped on every insert and removal; keys the cached mailbox-wide order. */
   version: number;
   sortedCache?: { version: number; records: MessageRecord[] };

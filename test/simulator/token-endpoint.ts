@@ -1,4 +1,4 @@
-/** The identity platform endpoints: client-credentials token requests and discovery documents. */
+/** The identity platform endpoints: token requests (every grant), discovery documents and the sign-in pages. */
 import * as crypto from 'node:crypto';
 import { TokenFailure, tokenErrorBody } from './errors';
 import { delay, DropConnection } from './faults';
@@ -6,6 +6,16 @@ import type { Outcome } from './router';
 import type { Incoming } from './server';
 import type { SimState } from './state';
 import type { Operation } from './types';
+import { answerSignIn, isSignInPath } from './signin-endpoint';
+
+/** The strict form schema of each grant type. */
+const FORM_SCHEMAS: Record<string, string> = {
+  client_credentials: 'clientCredentialsForm',
+  authorization_code: 'authorizationCodeForm',
+  refresh_token: 'refreshTokenForm',
+  device_code: 'deviceCodeForm',
+  'urn:ietf:params:oauth:grant-type:device_code': 'deviceCodeForm',
+};
 
 /** Answers the token endpoint and discovery documents; anything else outside /v1.0 is a 404. */
 export async function answerIdentity(state: SimState, incoming: Incoming): Promise<Outcome> {
@@ -14,6 +24,7 @@ export async function answerIdentity(state: SimState, incoming: Incoming): Promi
     .filter(Boolean)
     .map((p) => decodeURIComponent(p));
   const tenant = parts[0] ?? '';
+  if (isSignInPath(parts)) return answerSignIn(state, incoming, parts);
   const isDiscovery =
     incoming.method === 'GET' &&
     ((parts.length === 4 &&
@@ -37,7 +48,7 @@ export async function answerIdentity(state: SimState, incoming: Incoming): Promi
         'discovery',
       );
     }
-    if (!state.identity.isTenant(tenant) && tenant !== 'common' && tenant !== 'organizations') {
+    if (!state.delegated.tenantPath(tenant)) {
       return json(
         400,
         tokenErrorBody(
@@ -98,10 +109,26 @@ export async function answerIdentity(state: SimState, incoming: Incoming): Promi
       throw new TokenFailure(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
     const form: Record<string, string> = {};
     for (const [k, v] of new URLSearchParams(incoming.body.toString('utf8'))) form[k] = v;
-    state.validate('request', 'token', 'clientCredentialsForm', form, incoming.rawPath);
-    const body = state.identity.issueToken(tenant, form);
+    const delegated =
+      form.grant_type !== undefined &&
+      form.grant_type !== 'client_credentials' &&
+      form.grant_type in FORM_SCHEMAS;
+    state.validate(
+      'request',
+      'token',
+      FORM_SCHEMAS[form.grant_type] ?? 'clientCredentialsForm',
+      form,
+      incoming.rawPath,
+    );
+    const body = delegated ? state.delegated.grant(tenant, form) : state.identity.issueToken(tenant, form);
     if (rule?.kind === 'drop') throw new DropConnection();
-    state.validate('response', 'token', 'tokenResponse', body, incoming.rawPath);
+    state.validate(
+      'response',
+      'token',
+      delegated ? 'delegatedTokenResponse' : 'tokenResponse',
+      body,
+      incoming.rawPath,
+    );
     return { ...json(200, body, 'token'), malformed: rule?.kind === 'malformed' };
   } catch (err) {
     if (!(err instanceof TokenFailure)) throw err;

@@ -29,7 +29,9 @@ export type Operation =
   | 'getSubscription'
   | 'updateSubscription'
   | 'deleteSubscription'
-  | 'reauthorizeSubscription';
+  | 'reauthorizeSubscription'
+  | 'authorize'
+  | 'deviceCode';
 
 export const OPERATIONS: readonly Operation[] = [
   'token',
@@ -61,10 +63,14 @@ export const OPERATIONS: readonly Operation[] = [
   'updateSubscription',
   'deleteSubscription',
   'reauthorizeSubscription',
+  'authorize',
+  'deviceCode',
 ];
 
 export interface AppRegistration {
   clientId: string;
+  /** The name sign-in and consent pages show. */
+  displayName?: string;
   secrets?: { value: string; expired?: boolean }[];
   /** PEM certificates whose private keys may sign client assertions. */
   certificates?: string[];
@@ -72,6 +78,22 @@ export interface AppRegistration {
   roles: string[];
   /** An application access policy denies these mailboxes (403). */
   deniedMailboxes?: string[];
+  /** Who may sign in (the manifest's signInAudience); default single tenant. */
+  signInAudience?: SignInAudience;
+  /** Redirect URIs by platform: `web` redeems codes with the secret, `publicClient` (mobile and desktop) without. */
+  redirectUris?: RedirectUri[];
+  /** "Allow public client flows" (needed for the device code flow). */
+  allowPublicClientFlows?: boolean;
+  /** Assignment required: only these users (address or object id) may sign in (AADSTS50105 for others). */
+  assignedUsers?: string[];
+}
+
+export type SignInAudience =
+  'AzureADMyOrg' | 'AzureADMultipleOrgs' | 'AzureADandPersonalMicrosoftAccount' | 'PersonalMicrosoftAccount';
+
+export interface RedirectUri {
+  uri: string;
+  platform: 'web' | 'publicClient';
 }
 
 export interface RateLimit {
@@ -92,6 +114,11 @@ export interface SimulatorOptions {
   rateLimit?: RateLimit | null;
   caFile?: string;
   mailboxes?: string[];
+  /** Authorization code lifetime (default 600 s, as Entra's "about 10 minutes"). */
+  authCodeLifetimeSec?: number;
+  /** Device code lifetime (default 900 s) and polling interval (default 5 s), as Entra answers. */
+  deviceCodeLifetimeSec?: number;
+  deviceCodeIntervalSec?: number;
 }
 
 export interface FaultMatch {
