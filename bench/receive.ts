@@ -4,13 +4,8 @@
  */
 import type { Connection } from '../src/graph/connection';
 import { pathSegment } from '../src/graph/odata';
-import {
-  memoryCursorStore,
-  normaliseReceiveOptions,
-  Receiver,
-  renderNotice,
-  type ReceiveAction,
-} from '../src/receive';
+import { memoryCursorStore, Receiver, renderNotice, type ReceiveAction } from '../src/receive';
+import { readReceiveOptions } from '../src/receive/options';
 import { collectGarbage, RssSampler } from './measure';
 import type { SimCounters, SimProcess } from './sim-control';
 
@@ -43,7 +38,7 @@ export async function receiveWithEngine(
   const receiver = new Receiver(
     api,
     // maxMessages 0: one poll takes all there is, as a node would over successive polls, minus the pauses.
-    normaliseReceiveOptions({ mailbox, action, maxMessages: 0 }),
+    readReceiveOptions({ username: mailbox, action, maxMessages: 0 }),
     memoryCursorStore(),
     {
       deliver: (mail) => {

@@ -2,31 +2,25 @@
  * o365-config: one Entra ID application (tenant, app id, secret or certificate, cloud). Holds the connection whose
  * token cache every mail node using it shares, and serves the editor's "Test connection" admin endpoint.
  */
-import { AccountSettings } from './graph/account';
-import { RetrySettings } from './graph/client';
-import { Connection, ConnectionOptions } from './graph/connection';
+import { Connection, readConnectionOptions } from './graph/connection';
 import { testConnection } from './graph/diagnose';
 import { O365Error } from './graph/errors';
+import { CONFIG_CREDENTIALS, CONFIG_PROPERTIES, type ConfigProperties } from './red/properties';
+import { readConfigSettings } from './red/settings';
 import { errorStatus } from './red/status';
 import { AccountNode, AccountUser, HttpRequest, HttpResponse, NodeRED } from './red/types';
 
-interface ConfigProperties extends AccountSettings {
-  id: string;
-  name?: string;
-}
-
-const CREDENTIALS = ['clientSecret', 'privateKey', 'certificate'] as const;
 const UNCHANGED_PASSWORD = '__PWRD__';
 
 export = function register(RED: NodeRED): void {
   function O365ConfigNode(this: AccountNode, config: ConfigProperties) {
     RED.nodes.createNode(this, config);
-    const settings: AccountSettings = { ...config, ...credentialsOf(this.credentials) };
+    const settings = readConfigSettings(config, this.credentials);
     const users = new Set<AccountUser>();
     let connection: Connection | undefined;
     let configError: Error | undefined;
     try {
-      connection = new Connection(settings, connectionOptions(RED));
+      connection = new Connection(settings, readConnectionOptions(RED.settings?.o365));
     } catch (err) {
       configError = err as Error;
     }
@@ -85,7 +79,7 @@ async function runTest(RED: NodeRED, body: unknown) {
   const stored = typeof input.id === 'string' ? (RED.nodes.getCredentials(input.id) ?? {}) : {};
   const given = input.credentials && typeof input.credentials === 'object' ? input.credentials : {};
   const credentials: Record<string, string> = {};
-  for (const name of CREDENTIALS) {
+  for (const name of CONFIG_CREDENTIALS) {
     const value = given[name];
     if (value === UNCHANGED_PASSWORD || value === undefined) {
       if (stored[name]) credentials[name] = stored[name] as string;
@@ -93,27 +87,16 @@ async function runTest(RED: NodeRED, body: unknown) {
       credentials[name] = value;
     }
   }
-  const settings: AccountSettings = { ...credentials };
-  for (const name of [
-    'tenantId',
-    'applicationId',
-    'cloud',
-    'authorityHost',
-    'graphEndpoint',
-    'authType',
-    'certificateThumbprint',
-  ] as const) {
-    if (typeof input[name] === 'string') settings[name] = substituteEnv(input[name] as string);
+  const properties: ConfigProperties = {};
+  for (const name of CONFIG_PROPERTIES) {
+    if (typeof input[name] === 'string') properties[name] = substituteEnv(input[name] as string);
   }
+  const settings = readConfigSettings(properties, credentials);
   const mailbox = typeof input.mailbox === 'string' ? substituteEnv(input.mailbox) : undefined;
-  const report = await testConnection(settings, mailbox, { timeoutMs: connectionOptions(RED).timeoutMs });
+  const report = await testConnection(settings, mailbox, {
+    timeoutMs: readConnectionOptions(RED.settings?.o365).timeoutMs,
+  });
   return scrub(report, Object.values(credentials));
-}
-
-function credentialsOf(credentials: Record<string, string | undefined> | undefined): AccountSettings {
-  const out: AccountSettings = {};
-  for (const name of CREDENTIALS) if (credentials?.[name]) out[name] = credentials[name];
-  return out;
 }
 
 /** `${VAR}` as Node-RED resolves it for node properties. */
@@ -129,20 +112,4 @@ function scrub<T>(report: T, secrets: string[]): T {
   let json = JSON.stringify(report);
   for (const secret of secrets) if (secret.length >= 4) json = json.split(secret).join('***');
   return JSON.parse(json) as T;
-}
-
-/**
- * Optional runtime tuning from settings.js, e.g. `o365: { timeoutMs: 60000, retry: { maxAttempts: 8, baseDelayMs: 1000,
- * maxDelayMs: 60000, maxTotalDelayMs: 180000 } }`. Unset or invalid values keep the defaults.
- */
-function connectionOptions(RED: NodeRED): ConnectionOptions {
-  const tuning = (RED.settings?.o365 ?? {}) as { timeoutMs?: unknown; retry?: Record<string, unknown> };
-  const positive = (value: unknown) =>
-    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-  const retry: Partial<RetrySettings> = {};
-  for (const key of ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'maxTotalDelayMs'] as const) {
-    const value = positive(tuning.retry?.[key]);
-    if (value !== undefined) retry[key] = value;
-  }
-  return { timeoutMs: positive(tuning.timeoutMs) || 60_000, retry };
 }

@@ -3,44 +3,15 @@
  * from src/schedule.ts, the polling engine from src/receive, the message shape from src/mail/inbound.ts.
  */
 import { ErrorCodes } from './graph/error-codes';
-import { GraphError, messageOf } from './graph/errors';
+import { ConfigError, GraphError, messageOf } from './graph/errors';
 import { RetryNotice } from './graph/types';
 import { InboundMail } from './mail/inbound';
-import {
-  Cursor,
-  CursorStore,
-  MailError,
-  normaliseReceiveOptions,
-  Notice,
-  PollSummary,
-  Receiver,
-} from './receive';
-import { checkCron, checkSchedule, nextRuns, Poller, PollSchedule } from './schedule';
+import { Cursor, CursorStore, MailError, Notice, PollSummary, Receiver } from './receive';
+import { checkCron, nextRuns, Poller } from './schedule';
+import type { MailInProperties } from './red/properties';
+import { MailInSettings, readMailInSettings } from './red/settings';
 import { errorStatus, isAccountProblem, reasonText, text } from './red/status';
 import { AccountNode, HttpRequest, HttpResponse, Node, NodeMessage, NodeRED } from './red/types';
-
-/** The editor's properties (SPEC o365-mail-in, plus claim and claimFolder). */
-interface MailInProperties {
-  id: string;
-  name?: string;
-  account?: string;
-  username?: string;
-  folder?: string;
-  filter?: string;
-  search?: string;
-  action?: string;
-  moveTo?: string;
-  pollType?: string;
-  cron?: string;
-  interval?: number | string;
-  pollOnStart?: boolean | string;
-  maxMessages?: number | string;
-  bodyFormat?: string;
-  attachments?: boolean | string;
-  output?: string;
-  claim?: boolean | string;
-  claimFolder?: string;
-}
 
 /** Where action none keeps its cursor in the node's context. */
 const CURSOR_KEY = 'o365MailInCursor';
@@ -77,37 +48,14 @@ function startMailIn(RED: NodeRED, node: Node, config: MailInProperties): void {
 
   const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
   if (!account) return fail(t('errors.no-account', 'no Microsoft 365 account configured'));
-  let options;
+  let settings: MailInSettings;
   try {
-    options = normaliseReceiveOptions({
-      mailbox: config.username,
-      folder: config.folder,
-      filter: config.filter,
-      search: config.search,
-      action: config.action,
-      moveTo: config.moveTo,
-      maxMessages: config.maxMessages,
-      bodyFormat: config.bodyFormat,
-      attachments: config.attachments,
-      output: config.output,
-      claim: config.claim,
-      claimFolder: config.claimFolder,
-    });
+    settings = readMailInSettings(config);
   } catch (err) {
-    const property = (err as { property?: string }).property;
-    if (property === 'username') return fail(t('errors.no-mailbox', 'no mailbox (username) set'));
-    if (property === 'moveTo') return fail(t('errors.move-needs-folder', (err as Error).message));
-    return fail((err as Error).message);
+    return fail(settingsProblemText(err, t));
   }
-  const schedule = scheduleOf(config);
-  const scheduleProblem = checkSchedule(schedule);
-  if (scheduleProblem) {
-    return fail(
-      schedule.type === 'cron'
-        ? t('errors.bad-cron', 'invalid cron expression: __error__', { error: scheduleProblem })
-        : t('errors.bad-interval', 'the interval must be a positive number of seconds'),
-    );
-  }
+  const { receive: options, poll } = settings;
+  const schedule = poll.schedule;
   let connection;
   try {
     connection = account.connection();
@@ -148,10 +96,7 @@ function startMailIn(RED: NodeRED, node: Node, config: MailInProperties): void {
       status.polled(summary, receiver.unacknowledged, nextRuns(schedule, new Date(), 1)[0] ?? null);
     },
     {
-      pollOnStart:
-        config.pollOnStart === undefined
-          ? true
-          : config.pollOnStart === true || config.pollOnStart === 'true',
+      pollOnStart: poll.pollOnStart,
       onPollStart: () => status.polling(),
       onIdle: (next) => status.idle(next),
       onError: (err) => {
@@ -199,15 +144,22 @@ function pollErrorText(
   return err.message || String(err);
 }
 
-function scheduleOf(config: MailInProperties): PollSchedule {
-  const type = config.pollType || 'cron';
-  if (type === 'manual') return { type: 'manual' };
-  if (type === 'interval') {
-    const seconds = config.interval === undefined || config.interval === '' ? 300 : Number(config.interval);
-    return { type: 'interval', seconds };
-  }
-  if (type !== 'cron') return { type } as unknown as PollSchedule; // checkSchedule names the bad type
-  return { type: 'cron', expression: config.cron === undefined ? '0 */5 * * * ?' : String(config.cron) };
+/** Catalogue texts for the settings problems the dialog names in words of its own. */
+const SETTING_TEXTS: Record<string, [key: string, fallback: string]> = {
+  username: ['errors.no-mailbox', 'no mailbox (username) set'],
+  moveTo: ['errors.move-needs-folder', "action 'move' needs a destination folder (Move to)"],
+  cron: ['errors.bad-cron', 'invalid cron expression: __error__'],
+  interval: ['errors.bad-interval', 'the interval must be a positive number of seconds'],
+};
+
+/** The text of a setting that cannot work. */
+function settingsProblemText(
+  err: unknown,
+  t: (key: string, fallback: string, subs?: Record<string, string>) => string,
+): string {
+  const known = err instanceof ConfigError && err.property ? SETTING_TEXTS[err.property] : undefined;
+  if (!known) return messageOf(err);
+  return t(known[0], known[1], { error: (err as ConfigError).detail ?? messageOf(err) });
 }
 
 /** The msg of one mail (SPEC o365-mail-in). */

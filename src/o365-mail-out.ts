@@ -11,9 +11,11 @@ import { messageOf } from './graph/errors';
 import type { RetryNotice } from './graph/types';
 import { buildOutgoingMail } from './mail/outbound';
 import { badInput, closedBeforeSending, SendError } from './send/errors';
-import { Evaluate, MailOutConfig, MailOutSettings, mailOutSettings, resolveSend } from './send/input';
+import { Evaluate, MailOutSettings, resolveSend } from './send/input';
 import { SendQueue } from './send/queue';
 import { Sender, SendResult } from './send/sender';
+import type { MailOutProperties } from './red/properties';
+import { readMailOutSettings } from './red/settings';
 import { isAccountProblem, reasonText, text } from './red/status';
 import { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
 
@@ -27,7 +29,7 @@ interface Job {
 const MAX_CACHED_MAILBOXES = 100;
 
 export = function register(RED: NodeRED): void {
-  function O365MailOutNode(this: Node, config: MailOutConfig) {
+  function O365MailOutNode(this: Node, config: MailOutProperties) {
     RED.nodes.createNode(this, config);
     new MailOutNode(RED, this, config);
   }
@@ -49,11 +51,11 @@ class MailOutNode {
   constructor(
     private readonly RED: NodeRED,
     private readonly node: Node,
-    private readonly config: MailOutConfig,
+    config: MailOutProperties,
   ) {
     this.account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
     try {
-      this.settings = mailOutSettings(config);
+      this.settings = readMailOutSettings(config);
     } catch (err) {
       this.settingsProblem = messageOf(err);
     }
@@ -119,7 +121,7 @@ class MailOutNode {
   ): Promise<{ mailbox: string; result: SendResult }> {
     if (!this.account) throw badInput(this.noAccount());
     if (!this.settings) throw badInput(this.settingsProblem ?? 'invalid settings');
-    const { mailbox, request } = await resolveSend(this.config, this.settings, msg, this.evaluatorFor(msg));
+    const { mailbox, request } = await resolveSend(this.settings, msg, this.evaluatorFor(msg));
     let mail;
     try {
       mail = buildOutgoingMail(request);

@@ -1,5 +1,7 @@
 /** Polling schedules (Quartz cron, 5-field crontab, fixed interval, manual) and a poller whose polls never overlap. */
 import { Cron, type CronOptions } from 'croner';
+import { ConfigError } from './graph/errors';
+import { readBoolean, type MailInProperties } from './red/properties';
 
 export type PollSchedule =
   { type: 'cron'; expression: string } | { type: 'interval'; seconds: number } | { type: 'manual' };
@@ -108,6 +110,42 @@ export function checkSchedule(schedule: PollSchedule): string | null {
     default:
       return `schedule type must be 'cron', 'interval' or 'manual', got ${JSON.stringify((schedule as { type: unknown }).type)}`;
   }
+}
+
+/** When a node polls: its schedule and whether it polls once right after deploy. */
+export interface PollSettings {
+  schedule: PollSchedule;
+  pollOnStart: boolean;
+}
+
+export const DEFAULT_CRON = '0 */5 * * * ?';
+export const DEFAULT_INTERVAL_SECONDS = 300;
+
+/**
+ * Reads and checks the polling properties (defaults per SPEC: cron `0 *\/5 * * * ?`, 300 s, poll on start). Throws a
+ * ConfigError naming `pollType`, `cron`, `interval` or `pollOnStart`; `detail` holds the schedule's own problem.
+ */
+export function readPollSettings(
+  raw: Pick<MailInProperties, 'pollType' | 'cron' | 'interval' | 'pollOnStart'>,
+): PollSettings {
+  const type = raw.pollType || 'cron';
+  let schedule: PollSchedule;
+  if (type === 'manual') schedule = { type: 'manual' };
+  else if (type === 'interval') {
+    const interval = raw.interval;
+    schedule = {
+      type: 'interval',
+      seconds: interval === undefined || interval === '' ? DEFAULT_INTERVAL_SECONDS : Number(interval),
+    };
+  } else if (type === 'cron') {
+    schedule = { type: 'cron', expression: raw.cron === undefined ? DEFAULT_CRON : String(raw.cron) };
+  } else {
+    const problem = `schedule type must be 'cron', 'interval' or 'manual', got ${JSON.stringify(type)}`;
+    throw new ConfigError(problem, { property: 'pollType', detail: problem });
+  }
+  const problem = checkSchedule(schedule);
+  if (problem) throw new ConfigError(problem, { property: schedule.type, detail: problem });
+  return { schedule, pollOnStart: readBoolean('pollOnStart', raw.pollOnStart, true) };
 }
 
 function assertSchedule(schedule: PollSchedule): void {

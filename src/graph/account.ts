@@ -67,25 +67,33 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 export function normaliseAccount(settings: AccountSettings): Account {
   const tenantId = (settings.tenantId ?? '').trim();
   const applicationId = (settings.applicationId ?? '').trim();
-  if (!tenantId) throw new ConfigError('No tenant: set the Directory (tenant) ID or domain');
+  if (!tenantId)
+    throw new ConfigError('No tenant: set the Directory (tenant) ID or domain', { property: 'tenantId' });
   if (!GUID.test(tenantId) && !DOMAIN.test(tenantId)) {
-    throw new ConfigError(`Tenant "${tenantId}" is neither a GUID nor a domain name`);
+    throw new ConfigError(`Tenant "${tenantId}" is neither a GUID nor a domain name`, {
+      property: 'tenantId',
+    });
   }
-  if (!applicationId) throw new ConfigError('No application: set the Application (client) ID');
+  if (!applicationId)
+    throw new ConfigError('No application: set the Application (client) ID', { property: 'applicationId' });
   if (!GUID.test(applicationId)) {
-    throw new ConfigError(`Application (client) ID "${applicationId}" is not a GUID`);
+    throw new ConfigError(`Application (client) ID "${applicationId}" is not a GUID`, {
+      property: 'applicationId',
+    });
   }
   const cloud = (settings.cloud || 'global') as Cloud;
   let endpoints: { authorityHost: string; graphEndpoint: string };
   if (cloud === 'custom') {
     endpoints = {
-      authorityHost: httpsOrigin(settings.authorityHost, 'Authority host'),
-      graphEndpoint: httpsOrigin(settings.graphEndpoint, 'Graph endpoint'),
+      authorityHost: httpsOrigin(settings.authorityHost, 'Authority host', 'authorityHost'),
+      graphEndpoint: httpsOrigin(settings.graphEndpoint, 'Graph endpoint', 'graphEndpoint'),
     };
   } else if (cloud in CLOUDS) {
     endpoints = CLOUDS[cloud];
   } else {
-    throw new ConfigError(`Unknown cloud "${settings.cloud}": use global, usgov, usgovdod, china or custom`);
+    throw new ConfigError(`Unknown cloud "${settings.cloud}": use global, usgov, usgovdod, china or custom`, {
+      property: 'cloud',
+    });
   }
   return {
     tenantId,
@@ -102,22 +110,32 @@ function credentialOf(settings: AccountSettings): Account['credential'] {
   if (authType === 'secret') {
     const clientSecret = settings.clientSecret ?? '';
     if (!clientSecret)
-      throw new ConfigError('No client secret: paste the Value of a client secret of the app');
+      throw new ConfigError('No client secret: paste the Value of a client secret of the app', {
+        property: 'clientSecret',
+      });
     return { type: 'secret', clientSecret };
   }
   if (authType !== 'certificate') {
-    throw new ConfigError(`Unknown authentication type "${settings.authType}": use secret or certificate`);
+    throw new ConfigError(`Unknown authentication type "${settings.authType}": use secret or certificate`, {
+      property: 'authType',
+    });
   }
   const privateKey = (settings.privateKey ?? '').trim();
   if (!privateKey)
-    throw new ConfigError('No private key: paste the PKCS#8 PEM private key of the certificate');
+    throw new ConfigError('No private key: paste the PKCS#8 PEM private key of the certificate', {
+      property: 'privateKey',
+    });
   if (!/-----BEGIN (ENCRYPTED )?PRIVATE KEY-----/.test(privateKey)) {
-    throw new ConfigError('The private key must be PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)');
+    throw new ConfigError('The private key must be PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)', {
+      property: 'privateKey',
+    });
   }
   try {
     createPrivateKey(privateKey);
   } catch {
-    throw new ConfigError('The private key cannot be read; paste the whole unencrypted PKCS#8 PEM');
+    throw new ConfigError('The private key cannot be read; paste the whole unencrypted PKCS#8 PEM', {
+      property: 'privateKey',
+    });
   }
   const certificate = (settings.certificate ?? '').trim() || undefined;
   const given = (settings.certificateThumbprint ?? '').replace(/[\s:]/g, '');
@@ -125,15 +143,20 @@ function credentialOf(settings: AccountSettings): Account['credential'] {
   if (certificate) {
     const derived = certificateThumbprints(certificate);
     if (given && given.toLowerCase() !== derived.sha1 && given.toLowerCase() !== derived.sha256) {
-      throw new ConfigError('The thumbprint does not belong to the certificate given; clear one of them');
+      throw new ConfigError('The thumbprint does not belong to the certificate given; clear one of them', {
+        property: 'certificateThumbprint',
+      });
     }
     thumbprint = given || derived.sha256;
   }
   if (!thumbprint)
-    throw new ConfigError('No certificate thumbprint: give the thumbprint or the PEM certificate');
+    throw new ConfigError('No certificate thumbprint: give the thumbprint or the PEM certificate', {
+      property: 'certificateThumbprint',
+    });
   if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(thumbprint)) {
     throw new ConfigError(
       'The certificate thumbprint must be 40 (SHA-1) or 64 (SHA-256) hexadecimal characters',
+      { property: 'certificateThumbprint' },
     );
   }
   return { type: 'certificate', privateKey, thumbprint: thumbprint.toLowerCase(), certificate };
@@ -145,7 +168,9 @@ export function certificateThumbprints(pem: string): { sha1: string; sha256: str
   try {
     cert = new X509Certificate(pem);
   } catch {
-    throw new ConfigError('The certificate cannot be read; paste the PEM (-----BEGIN CERTIFICATE-----)');
+    throw new ConfigError('The certificate cannot be read; paste the PEM (-----BEGIN CERTIFICATE-----)', {
+      property: 'certificate',
+    });
   }
   return {
     sha1: createHash('sha1').update(cert.raw).digest('hex'),
@@ -153,18 +178,21 @@ export function certificateThumbprints(pem: string): { sha1: string; sha256: str
   };
 }
 
-function httpsOrigin(value: string | undefined, label: string): string {
+function httpsOrigin(value: string | undefined, label: string, property: string): string {
   const text = (value ?? '').trim().replace(/\/+$/, '');
-  if (!text) throw new ConfigError(`${label} is required for the custom cloud`);
+  if (!text) throw new ConfigError(`${label} is required for the custom cloud`, { property });
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigError(`${label} "${text}" is not a URL`);
+    throw new ConfigError(`${label} "${text}" is not a URL`, { property });
   }
-  if (url.protocol !== 'https:') throw new ConfigError(`${label} must be an https URL, not "${text}"`);
+  if (url.protocol !== 'https:')
+    throw new ConfigError(`${label} must be an https URL, not "${text}"`, { property });
   if (url.search || url.hash || url.username || url.password) {
-    throw new ConfigError(`${label} must be a plain https URL without query, fragment or user name`);
+    throw new ConfigError(`${label} must be a plain https URL without query, fragment or user name`, {
+      property,
+    });
   }
   return text;
 }

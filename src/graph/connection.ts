@@ -13,6 +13,25 @@ export interface ConnectionOptions extends HttpOptions {
   retry?: Partial<RetrySettings>;
 }
 
+/** The default per-request timeout. */
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * Reads the optional runtime tuning from Node-RED's settings.js (`o365: { timeoutMs: 60000, retry: { maxAttempts: 8,
+ * baseDelayMs: 1000, maxDelayMs: 60000, maxTotalDelayMs: 180000 } }`). Unset or invalid values keep the defaults.
+ */
+export function readConnectionOptions(tuning: unknown): ConnectionOptions {
+  const given = (tuning ?? {}) as { timeoutMs?: unknown; retry?: Record<string, unknown> };
+  const positive = (value: unknown) =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  const retry: Partial<RetrySettings> = {};
+  for (const key of ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'maxTotalDelayMs'] as const) {
+    const value = positive(given.retry?.[key]);
+    if (value !== undefined) retry[key] = value;
+  }
+  return { timeoutMs: positive(given.timeoutMs) || DEFAULT_TIMEOUT_MS, retry };
+}
+
 /** One Entra ID application: tokens and HTTP shared by every node that uses it. */
 export class Connection {
   readonly account: Account;

@@ -1,5 +1,7 @@
 /** The settings of one mail-in poll, checked once: every bad value is an error naming the property. */
 import { createHash } from 'node:crypto';
+import { ConfigError } from '../graph/errors';
+import { readBoolean, readChoice, readText, readWholeNumber, type MailInProperties } from '../red/properties';
 
 export type ReceiveAction = 'read' | 'delete' | 'move' | 'none';
 
@@ -37,82 +39,56 @@ export const DEFAULT_CLAIM_TIMEOUT_MS = 10 * 60 * 1000;
 
 const ACTIONS: ReceiveAction[] = ['read', 'delete', 'move', 'none'];
 
-/** Thrown for settings that cannot work; the message names the property. */
-export class ReceiveOptionsError extends RangeError {
-  constructor(
-    readonly property: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReceiveOptionsError';
-  }
-}
+/** The mail-in properties the receive engine reads. */
+export type ReceiveProperties = Pick<
+  MailInProperties,
+  | 'username'
+  | 'folder'
+  | 'filter'
+  | 'search'
+  | 'action'
+  | 'moveTo'
+  | 'maxMessages'
+  | 'bodyFormat'
+  | 'attachments'
+  | 'output'
+  | 'claim'
+  | 'claimFolder'
+>;
 
-function str(value: unknown, fallback: string): string {
-  if (value === undefined || value === null) return fallback;
-  return String(value).trim();
-}
-
-function bool(value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null || value === '') return fallback;
-  if (typeof value === 'boolean') return value;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  return Boolean(value);
-}
-
-function oneOf<T extends string>(property: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  const given = str(value, '') || fallback;
-  if (!(allowed as readonly string[]).includes(given)) {
-    throw new ReceiveOptionsError(
-      property,
-      `${property} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return given as T;
-}
-
-function wholeNumber(property: string, value: unknown, fallback: number): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new ReceiveOptionsError(
-      property,
-      `${property} must be a whole number >= 0, got ${JSON.stringify(value)}`,
-    );
-  }
-  return n;
-}
-
-/** Normalises the node's properties into checked options (defaults per SPEC). Throws ReceiveOptionsError. */
-export function normaliseReceiveOptions(raw: Partial<Record<keyof ReceiveOptions, unknown>>): ReceiveOptions {
-  const mailbox = str(raw.mailbox, '');
-  if (!mailbox) throw new ReceiveOptionsError('username', 'no mailbox (username) set');
-  const action = oneOf('action', raw.action, ACTIONS, 'read');
-  const moveTo = str(raw.moveTo, '');
+/**
+ * Reads and checks the node's properties into the options of a poll (defaults per SPEC). Throws a ConfigError whose
+ * `property` names the property at fault.
+ */
+export function readReceiveOptions(raw: ReceiveProperties): ReceiveOptions {
+  const mailbox = readText(raw.username, '');
+  if (!mailbox) throw new ConfigError('no mailbox (username) set', { property: 'username' });
+  const action = readChoice('action', raw.action, ACTIONS, 'read');
+  const moveTo = readText(raw.moveTo, '');
   if (action === 'move' && !moveTo) {
-    throw new ReceiveOptionsError('moveTo', "action 'move' needs a destination folder (moveTo)");
+    throw new ConfigError("action 'move' needs a destination folder (moveTo)", { property: 'moveTo' });
   }
-  const folder = str(raw.folder, '') || 'inbox';
+  const folder = readText(raw.folder, '') || 'inbox';
   if (folder.split('/').some((s) => s.trim() === '.' || s.trim() === '..')) {
-    throw new ReceiveOptionsError('folder', `folder ${JSON.stringify(folder)} may not contain '.' or '..'`);
+    throw new ConfigError(`folder ${JSON.stringify(folder)} may not contain '.' or '..'`, {
+      property: 'folder',
+    });
   }
-  const claimTimeoutMs = wholeNumber('claimTimeoutMs', raw.claimTimeoutMs, DEFAULT_CLAIM_TIMEOUT_MS);
   return {
     mailbox,
     folder,
     // An explicit "" means no filter; only an absent property gets SPEC's default.
-    filter: raw.filter === undefined || raw.filter === null ? 'isRead eq false' : str(raw.filter, ''),
-    search: str(raw.search, ''),
+    filter: readText(raw.filter, 'isRead eq false'),
+    search: readText(raw.search, ''),
     action,
     moveTo,
-    maxMessages: wholeNumber('maxMessages', raw.maxMessages, 100),
-    bodyFormat: oneOf('bodyFormat', raw.bodyFormat, ['text', 'html'] as const, 'text'),
-    attachments: bool(raw.attachments, true),
-    output: oneOf('output', raw.output, ['message', 'mime'] as const, 'message'),
-    claim: bool(raw.claim, false),
-    claimFolder: str(raw.claimFolder, ''),
-    claimTimeoutMs: claimTimeoutMs > 0 ? claimTimeoutMs : DEFAULT_CLAIM_TIMEOUT_MS,
+    maxMessages: readWholeNumber('maxMessages', raw.maxMessages, 100),
+    bodyFormat: readChoice('bodyFormat', raw.bodyFormat, ['text', 'html'] as const, 'text'),
+    attachments: readBoolean('attachments', raw.attachments, true),
+    output: readChoice('output', raw.output, ['message', 'mime'] as const, 'message'),
+    claim: readBoolean('claim', raw.claim, false),
+    claimFolder: readText(raw.claimFolder, ''),
+    claimTimeoutMs: DEFAULT_CLAIM_TIMEOUT_MS,
   };
 }
 

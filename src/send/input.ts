@@ -3,33 +3,34 @@
  * field falls back to msg.topic / msg.to / msg.cc / msg.bcc as node-red-node-email does. No Node-RED import: the
  * glue passes the evaluator in.
  */
+import { messageOf } from '../graph/errors';
 import type { BodyType } from '../mail/body';
 import type { SendRequestInput } from '../mail/outbound';
-import { messageOf } from '../graph/errors';
+import { readBoolean, readChoice, type MailOutProperties } from '../red/properties';
 import { badInput } from './errors';
 
-/** The o365-mail-out node's properties as the editor saves them (SPEC: o365-mail-out). */
-export interface MailOutConfig {
-  name?: string;
-  account?: string;
-  username?: string;
-  usernameType?: string;
-  subject?: string;
-  subjectType?: string;
-  toRecipients?: string;
-  toRecipientsType?: string;
-  ccRecipients?: string;
-  ccRecipientsType?: string;
-  bccRecipients?: string;
-  bccRecipientsType?: string;
-  save?: boolean | string;
-  bodyType?: string;
+/** The TypedInput fields of o365-mail-out. */
+export const MAIL_OUT_FIELDS = [
+  'username',
+  'subject',
+  'toRecipients',
+  'ccRecipients',
+  'bccRecipients',
+] as const;
+export type MailOutField = (typeof MAIL_OUT_FIELDS)[number];
+
+/** A TypedInput as the editor saves it: the value and its type (`str`, `msg`, `flow`, `global`, `env`, `jsonata`). */
+export interface TypedValue {
+  value: string;
+  type: string;
 }
 
-/** The settings that do not depend on the message, checked once at deploy. */
+/** The node's settings, read and checked once at deploy. */
 export interface MailOutSettings {
   save: boolean;
   bodyType: BodyType;
+  /** Each field as given; an empty value falls back to the message (msg.topic, msg.to, ...). */
+  fields: Record<MailOutField, TypedValue>;
 }
 
 /** Evaluates one TypedInput (`str`, `msg`, `flow`, `global`, `env`, `jsonata`, ...) against the current message. */
@@ -42,29 +43,32 @@ export interface ResolvedSend {
 
 const BODY_TYPES: BodyType[] = ['auto', 'text', 'html'];
 
-/** Checks the fixed settings; throws a clear error for a value the editor would not produce. */
-export function mailOutSettings(config: MailOutConfig): MailOutSettings {
-  const bodyType = (config.bodyType || 'auto') as BodyType;
-  if (!BODY_TYPES.includes(bodyType)) {
-    throw new RangeError(`bodyType ${JSON.stringify(config.bodyType)} is not valid; use auto, text or html`);
+/** Reads and checks the node's properties; throws a ConfigError naming the property at fault. */
+export function readSendSettings(raw: MailOutProperties): MailOutSettings {
+  const fields = {} as Record<MailOutField, TypedValue>;
+  for (const name of MAIL_OUT_FIELDS) {
+    const value = raw[name];
+    fields[name] = {
+      value: typeof value === 'string' ? value : '',
+      type: String(raw[`${name}Type`] ?? 'str') || 'str',
+    };
   }
-  // Flows written by hand or by older editors may hold "false" as text.
-  const save =
-    config.save === undefined || config.save === '' ? true : config.save !== false && config.save !== 'false';
-  return { save, bodyType };
+  return {
+    save: readBoolean('save', raw.save, true),
+    bodyType: readChoice('bodyType', raw.bodyType, BODY_TYPES, 'auto'),
+    fields,
+  };
 }
 
 /** The message's mailbox and send request; rejects with a SendError (BadInput) naming what is wrong. */
 export async function resolveSend(
-  config: MailOutConfig,
   settings: MailOutSettings,
   msg: Record<string, unknown>,
   evaluate: Evaluate,
 ): Promise<ResolvedSend> {
-  const field = async (name: keyof MailOutConfig, fallback: unknown): Promise<unknown> => {
-    const value = config[name];
-    const type = String(config[`${name}Type` as keyof MailOutConfig] ?? 'str') || 'str';
-    if (typeof value !== 'string' || value.trim() === '') return fallback;
+  const field = async (name: MailOutField, fallback: unknown): Promise<unknown> => {
+    const { value, type } = settings.fields[name];
+    if (value.trim() === '') return fallback;
     try {
       return await evaluate(value, type);
     } catch (err) {

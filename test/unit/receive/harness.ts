@@ -5,12 +5,11 @@ import {
   CursorStore,
   MailError,
   memoryCursorStore,
-  normaliseReceiveOptions,
   Notice,
-  ReceiveOptions,
   Receiver,
   renderNotice,
 } from '../../../src/receive';
+import { readReceiveOptions, type ReceiveProperties } from '../../../src/receive/options';
 import type { Simulator } from '../../simulator';
 
 export const MAILBOX = 'user@contoso.example';
@@ -41,10 +40,10 @@ export function simConnection(sim: Simulator): Connection {
   );
 }
 
-/** A receiver for MAILBOX with these options over SPEC's defaults. */
+/** A receiver for MAILBOX with these node properties over SPEC's defaults (and a claim timeout, for tests). */
 export function engine(
   sim: Simulator,
-  options: Partial<Record<keyof ReceiveOptions, unknown>> = {},
+  properties: ReceiveProperties & { claimTimeoutMs?: number } = {},
   extra: { store?: CursorStore; connection?: Connection; deliver?: (mail: InboundMail) => void } = {},
 ): Engine {
   const connection = extra.connection ?? simConnection(sim);
@@ -53,8 +52,11 @@ export function engine(
   const warnings: string[] = [];
   const notices: Notice[] = [];
   const store = extra.store ?? memoryCursorStore();
-  const api = connection.mailbox(String(options.mailbox ?? MAILBOX), connection.client());
-  const receiver = new Receiver(api, normaliseReceiveOptions({ mailbox: MAILBOX, ...options }), store, {
+  const { claimTimeoutMs, ...rest } = properties;
+  const options = readReceiveOptions({ username: MAILBOX, ...rest });
+  if (claimTimeoutMs !== undefined) options.claimTimeoutMs = claimTimeoutMs;
+  const api = connection.mailbox(options.mailbox, connection.client());
+  const receiver = new Receiver(api, options, store, {
     deliver: (mail) => {
       extra.deliver?.(mail);
       delivered.push(mail);

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { cursorKey, normaliseReceiveOptions, ReceiveOptionsError } from '../../../src/receive/options';
+import { ConfigError } from '../../../src/graph/errors';
+import { cursorKey, readReceiveOptions } from '../../../src/receive/options';
 
 describe('receive: options', () => {
   it("fills SPEC's defaults", () => {
-    const o = normaliseReceiveOptions({ mailbox: ' user@contoso.example ' });
+    const o = readReceiveOptions({ username: ' user@contoso.example ' });
     assert.deepEqual(o, {
       mailbox: 'user@contoso.example',
       folder: 'inbox',
@@ -22,12 +23,12 @@ describe('receive: options', () => {
   });
 
   it('keeps an explicitly empty filter empty', () => {
-    assert.equal(normaliseReceiveOptions({ mailbox: 'a@b.example', filter: '' }).filter, '');
+    assert.equal(readReceiveOptions({ username: 'a@b.example', filter: '' }).filter, '');
   });
 
   it('reads the strings and booleans an editor or an old flow may hold', () => {
-    const o = normaliseReceiveOptions({
-      mailbox: 'a@b.example',
+    const o = readReceiveOptions({
+      username: 'a@b.example',
       maxMessages: '0',
       attachments: 'false',
       claim: 'true',
@@ -50,20 +51,21 @@ describe('receive: options', () => {
     [{ bodyFormat: 'rtf' }, 'bodyFormat', /bodyFormat must be one of 'text', 'html'/],
     [{ output: 'json' }, 'output', /output must be one of/],
     [{ folder: 'Inbox/../Secret' }, 'folder', /'\.' or '\.\.'/],
+    [{ attachments: 'yes' }, 'attachments', /attachments must be true or false, got "yes"/],
   ];
   for (const [raw, property, message] of bad) {
     it(`names ${property} when it is wrong (${JSON.stringify(raw)})`, () => {
-      const input = 'mailbox' in raw || property === 'username' ? raw : { mailbox: 'a@b.example', ...raw };
+      const input = 'mailbox' in raw || property === 'username' ? raw : { username: 'a@b.example', ...raw };
       assert.throws(
-        () => normaliseReceiveOptions(input),
+        () => readReceiveOptions(input),
         (err: unknown) =>
-          err instanceof ReceiveOptionsError && err.property === property && message.test(err.message),
+          err instanceof ConfigError && err.property === property && message.test(err.message),
       );
     });
   }
 
   it('gives the cursor a key that changes with the folder or filter, not with the action', () => {
-    const base = normaliseReceiveOptions({ mailbox: 'a@b.example', action: 'none' });
+    const base = readReceiveOptions({ username: 'a@b.example', action: 'none' });
     assert.equal(cursorKey(base), cursorKey({ ...base, maxMessages: 5 }));
     assert.notEqual(cursorKey(base), cursorKey({ ...base, folder: 'archive' }));
     assert.notEqual(cursorKey(base), cursorKey({ ...base, filter: '' }));

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { SendError } from '../../../src/send/errors';
-import { Evaluate, MailOutConfig, mailOutSettings, resolveSend } from '../../../src/send/input';
+import { ConfigError } from '../../../src/graph/errors';
+import type { MailOutProperties } from '../../../src/red/properties';
+import { Evaluate, readSendSettings, resolveSend } from '../../../src/send/input';
 
 /** A stand-in for RED.util.evaluateNodeProperty: str literal, msg.<path>, and a fake 'jsonata' that upper-cases. */
 function evaluator(msg: Record<string, unknown>, calls: string[] = []): Evaluate {
@@ -17,8 +19,7 @@ function evaluator(msg: Record<string, unknown>, calls: string[] = []): Evaluate
   };
 }
 
-const base: MailOutConfig = { username: 'sender@contoso.example', usernameType: 'str' };
-const settings = mailOutSettings(base);
+const base: MailOutProperties = { username: 'sender@contoso.example', usernameType: 'str' };
 
 async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
@@ -30,19 +31,32 @@ async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void
   });
 }
 
-describe('mailOutSettings', () => {
-  it('defaults to saving in Sent Items and auto-detecting HTML', () => {
-    assert.deepEqual(mailOutSettings({}), { save: true, bodyType: 'auto' });
+describe('readSendSettings', () => {
+  it('defaults to saving in Sent Items and auto-detecting HTML, and keeps each field with its type', () => {
+    const settings = readSendSettings({ subject: 'Hi', toRecipients: 'to', toRecipientsType: 'msg' });
+    assert.equal(settings.save, true);
+    assert.equal(settings.bodyType, 'auto');
+    assert.deepEqual(settings.fields.subject, { value: 'Hi', type: 'str' });
+    assert.deepEqual(settings.fields.toRecipients, { value: 'to', type: 'msg' });
+    assert.deepEqual(settings.fields.username, { value: '', type: 'str' });
   });
 
-  it('reads save as a boolean or as the text a hand-written flow may hold', () => {
-    assert.equal(mailOutSettings({ save: false }).save, false);
-    assert.equal(mailOutSettings({ save: 'false' }).save, false);
-    assert.equal(mailOutSettings({ save: 'true' }).save, true);
+  it('reads save as a boolean or as the text a hand-written flow may hold; empty is the default', () => {
+    assert.equal(readSendSettings({ save: false }).save, false);
+    assert.equal(readSendSettings({ save: 'false' }).save, false);
+    assert.equal(readSendSettings({ save: 'true' }).save, true);
+    assert.equal(readSendSettings({ save: '' }).save, true);
   });
 
-  it('rejects an unknown body type by name', () => {
-    assert.throws(() => mailOutSettings({ bodyType: 'markdown' }), /bodyType "markdown" is not valid/);
+  it('rejects an unknown body type or save value by name', () => {
+    const names = (property: string) => (err: unknown) =>
+      err instanceof ConfigError && err.property === property;
+    assert.throws(() => readSendSettings({ bodyType: 'markdown' }), names('bodyType'));
+    assert.throws(
+      () => readSendSettings({ bodyType: 'markdown' }),
+      /bodyType must be one of 'auto', 'text', 'html'/,
+    );
+    assert.throws(() => readSendSettings({ save: 'no' }), names('save'));
   });
 });
 
@@ -51,8 +65,7 @@ describe('resolveSend', () => {
     const msg = { topic: 'T', to: 'a@x.example', cc: ['b@x.example'], bcc: 'c@x.example', payload: 'hi' };
     const calls: string[] = [];
     const { mailbox, request } = await resolveSend(
-      { ...base, subject: '', toRecipients: '  ', subjectType: 'str' },
-      settings,
+      readSendSettings({ ...base, subject: '', toRecipients: '  ', subjectType: 'str' }),
       msg,
       evaluator(msg, calls),
     );
@@ -71,7 +84,7 @@ describe('resolveSend', () => {
       order: { owner: 'o@x.example', mailbox: 'm@x.example' },
     };
     const { mailbox, request } = await resolveSend(
-      {
+      readSendSettings({
         username: 'order.mailbox',
         usernameType: 'msg',
         subject: 'subject here',
@@ -81,8 +94,7 @@ describe('resolveSend', () => {
         ccRecipients: 'x@x.example; y@x.example',
         bccRecipients: 'z@x.example',
         bccRecipientsType: 'str',
-      },
-      settings,
+      }),
       msg,
       evaluator(msg),
     );
@@ -104,7 +116,11 @@ describe('resolveSend', () => {
       headers: { 'X-Order': 1 },
       attachments: [{ filename: 'a.txt', content: 'A' }],
     };
-    const { request } = await resolveSend(base, { save: true, bodyType: 'html' }, msg, evaluator(msg));
+    const { request } = await resolveSend(
+      readSendSettings({ ...base, bodyType: 'html' }),
+      msg,
+      evaluator(msg),
+    );
     assert.equal(request.payload, msg.payload);
     assert.equal(request.filename, 'r.pdf');
     assert.equal(request.replyTo, 'r@x.example');
@@ -119,29 +135,28 @@ describe('resolveSend', () => {
   it('trims the mailbox and insists on one', async () => {
     const msg = { box: '  m@x.example ' };
     const { mailbox } = await resolveSend(
-      { username: 'box', usernameType: 'msg' },
-      settings,
+      readSendSettings({ username: 'box', usernameType: 'msg' }),
       msg,
       evaluator(msg),
     );
     assert.equal(mailbox, 'm@x.example');
     await rejects(
-      resolveSend({ username: '' }, settings, {}, evaluator({})),
+      resolveSend(readSendSettings({ username: '' }), {}, evaluator({})),
       /no sending mailbox \(username\)/,
     );
     await rejects(
-      resolveSend({ username: 'missing', usernameType: 'msg' }, settings, {}, evaluator({})),
+      resolveSend(readSendSettings({ username: 'missing', usernameType: 'msg' }), {}, evaluator({})),
       /no sending mailbox/,
     );
     await rejects(
-      resolveSend({ username: 'n', usernameType: 'msg' }, settings, { n: 42 }, evaluator({ n: 42 })),
+      resolveSend(readSendSettings({ username: 'n', usernameType: 'msg' }), { n: 42 }, evaluator({ n: 42 })),
       /username: expected the mailbox as text, got number/,
     );
   });
 
   it('names the field whose expression cannot be evaluated', async () => {
     await rejects(
-      resolveSend({ ...base, subject: 'foo(', subjectType: 'jsonata' }, settings, {}, evaluator({})),
+      resolveSend(readSendSettings({ ...base, subject: 'foo(', subjectType: 'jsonata' }), {}, evaluator({})),
       /subject: could not evaluate jsonata "foo\(": Expected "\)"/,
     );
   });

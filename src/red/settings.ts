@@ -1,0 +1,55 @@
+/**
+ * One entry point per node: the raw node configuration, as a saved flow holds it, in; the node's typed settings out,
+ * read and checked by the readers beside each engine (graph/account.ts, receive/options.ts, schedule.ts,
+ * send/input.ts). Each throws a ConfigError whose `property` names what is wrong. Saved-flow migrations belong here,
+ * before the readers run, so every node reads its properties through one door.
+ */
+import type { AccountSettings } from '../graph/account';
+import { readReceiveOptions, type ReceiveOptions } from '../receive/options';
+import { readPollSettings, type PollSettings } from '../schedule';
+import { readSendSettings, type MailOutSettings } from '../send/input';
+import {
+  CONFIG_CREDENTIALS,
+  CONFIG_PROPERTIES,
+  type ConfigCredentials,
+  type ConfigProperties,
+  type MailInProperties,
+  type MailOutProperties,
+} from './properties';
+
+/** o365-mail-in: what to poll and how, and when. */
+export interface MailInSettings {
+  receive: ReceiveOptions;
+  poll: PollSettings;
+}
+
+/** o365-mail-in's properties -> its settings; throws a ConfigError naming the property at fault. */
+export function readMailInSettings(raw: MailInProperties): MailInSettings {
+  return { receive: readReceiveOptions(raw), poll: readPollSettings(raw) };
+}
+
+/** o365-mail-out's properties -> its settings; throws a ConfigError naming the property at fault. */
+export function readMailOutSettings(raw: MailOutProperties): MailOutSettings {
+  return readSendSettings(raw);
+}
+
+/**
+ * o365-config's properties and credentials -> the account settings the connection checks (graph/account.ts
+ * `normaliseAccount`, run by `new Connection`, throws a ConfigError naming the property). Only text values count;
+ * an empty credential is no credential.
+ */
+export function readConfigSettings(
+  raw: ConfigProperties,
+  credentials: Partial<Record<keyof ConfigCredentials, unknown>> | undefined,
+): AccountSettings {
+  const settings: AccountSettings = {};
+  for (const name of CONFIG_PROPERTIES) {
+    const value = raw[name];
+    if (typeof value === 'string') settings[name] = value;
+  }
+  for (const name of CONFIG_CREDENTIALS) {
+    const value = credentials?.[name];
+    if (typeof value === 'string' && value !== '') settings[name] = value;
+  }
+  return settings;
+}
