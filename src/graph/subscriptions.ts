@@ -1,0 +1,145 @@
+/**
+ * Change-notification subscriptions on Graph (`/subscriptions`): create, renew, reauthorize, delete and list, and what
+ * a failed subscription request means (validation failed, not HTTPS, limit reached...), as a stable code.
+ */
+import { pathSegment } from '../mail/odata';
+import { GraphClient } from './client';
+import { GraphError } from './errors';
+
+/** A subscription as Graph returns it (the members this package uses). */
+export interface GraphSubscription {
+  id: string;
+  resource: string;
+  changeType: string;
+  notificationUrl: string;
+  lifecycleNotificationUrl?: string | null;
+  expirationDateTime: string;
+  /** Only in the answer to create; Graph never returns it when listing. */
+  clientState?: string | null;
+}
+
+/** What POST /subscriptions needs. */
+export interface NewSubscription {
+  resource: string;
+  changeType: 'created';
+  notificationUrl: string;
+  lifecycleNotificationUrl: string;
+  clientState: string;
+  expirationDateTime: string;
+}
+
+/** Why a subscription request failed, for status texts and for deciding whether to try again. */
+export type SubscriptionProblemCode =
+  | 'validation-failed'
+  | 'validation-timeout'
+  | 'not-https'
+  | 'expiration-too-long'
+  | 'subscription-limit'
+  | 'permission-missing'
+  | 'not-found'
+  | 'graph-error';
+
+/** Microsoft's "under 7 days" for message subscriptions, a minute short (docs: 10,080 minutes). */
+export const MESSAGE_SUBSCRIPTION_MINUTES = 10_079;
+/** The limit Graph enforced before (4,230 minutes, "under 3 days"), used when Graph refuses the longer one. */
+export const FORMER_MESSAGE_SUBSCRIPTION_MINUTES = 4_229;
+
+/** The subscription operations of one account. */
+export class SubscriptionApi {
+  constructor(private readonly client: GraphClient) {}
+
+  /**
+   * Creates a subscription; Graph calls the notification URL with its validation request before it answers. Not
+   * repeated after an unknown outcome (a second one would be created): the caller cleans up by URL instead.
+   */
+  async create(subscription: NewSubscription, signal?: AbortSignal): Promise<GraphSubscription> {
+    const response = await this.client.request<GraphSubscription>({
+      method: 'POST',
+      path: '/subscriptions',
+      body: subscription,
+      retry: 'send',
+      permission: 'Mail.Read',
+      signal,
+    });
+    return response.data;
+  }
+
+  /** Renews until `expirationDateTime`; renewing also reauthorizes. Returns what Graph granted. */
+  async renew(id: string, expirationDateTime: string, signal?: AbortSignal): Promise<GraphSubscription> {
+    const response = await this.client.request<GraphSubscription>({
+      method: 'PATCH',
+      path: `/subscriptions/${pathSegment(id)}`,
+      body: { expirationDateTime },
+      retry: 'idempotent',
+      permission: 'Mail.Read',
+      signal,
+    });
+    return response.data;
+  }
+
+  /** Answers a reauthorizationRequired challenge without changing the expiration. */
+  async reauthorize(id: string, signal?: AbortSignal): Promise<void> {
+    await this.client.request({
+      method: 'POST',
+      path: `/subscriptions/${pathSegment(id)}/reauthorize`,
+      retry: 'idempotent',
+      permission: 'Mail.Read',
+      signal,
+    });
+  }
+
+  /** Deletes a subscription; one that is already gone counts as deleted. */
+  async delete(id: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.client.request({
+        method: 'DELETE',
+        path: `/subscriptions/${pathSegment(id)}`,
+        retry: 'idempotent',
+        permission: 'Mail.Read',
+        signal,
+      });
+    } catch (err) {
+      if (subscriptionProblem(err) !== 'not-found') throw err;
+    }
+  }
+
+  /** Every subscription this application made (for any user), following Graph's pages. */
+  async list(signal?: AbortSignal): Promise<GraphSubscription[]> {
+    const all: GraphSubscription[] = [];
+    for await (const page of this.client.pages<GraphSubscription>({
+      method: 'GET',
+      path: '/subscriptions',
+      permission: 'Mail.Read',
+      signal,
+    })) {
+      all.push(...page.value);
+    }
+    return all;
+  }
+}
+
+/**
+ * The resource path of a folder's messages. Microsoft recommends a user id; a UPN works too, and one that starts with
+ * a GUID needs the `AAD-UPN:` prefix so it is not taken for a mailbox GUID.
+ */
+export function messagesResource(mailbox: string, folderId: string): string {
+  const user = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}@/i.test(mailbox)
+    ? `AAD-UPN:${mailbox}`
+    : mailbox;
+  return `users/${pathSegment(user).replace(/%40/g, '@').replace(/%3A/g, ':')}/mailFolders/${pathSegment(folderId)}/messages`;
+}
+
+/** What a failed subscription request means; Graph's own code and message decide, as Graph words them. */
+export function subscriptionProblem(err: unknown): SubscriptionProblemCode {
+  if (!(err instanceof GraphError) || err.source !== 'graph') return 'graph-error';
+  const message = err.serviceMessage ?? '';
+  if (err.status === 404) return 'not-found';
+  if (err.code === 'ValidationError' || /validation request/i.test(message)) {
+    return /timed out/i.test(message) ? 'validation-timeout' : 'validation-failed';
+  }
+  if (err.status === 400 && /scheme='?http'? is not supported/i.test(message)) return 'not-https';
+  if (err.status === 400 && /expiration can only be/i.test(message)) return 'expiration-too-long';
+  if (err.status === 403 && /maximum number of subscriptions/i.test(message)) return 'subscription-limit';
+  if (err.status === 403) return 'permission-missing';
+  return 'graph-error';
+}
