@@ -67,6 +67,13 @@ export const GraphCodes = {
     'Request_UnsupportedQuery',
   ] as readonly string[],
   /** A delta token Graph no longer knows or cannot read (410 syncStateNotFound and its relatives); compare lower-case. */
+  /** A subscription's notification URL failed Graph's validation request (400; also when it timed out). */
+  subscriptionValidation: 'ValidationError',
+  /**
+   * Graph's change-notification service answers with ExtensionError: 400 for an expiration it does not accept ("can
+   * only be N minutes in the future"), 403 for a missing permission and for the 1,000 subscriptions per mailbox.
+   */
+  subscriptionExtension: 'ExtensionError',
   staleSyncState: [
     'syncstatenotfound',
     'syncstateinvalid',

@@ -2,7 +2,8 @@
  * Change-notification subscriptions on Graph (`/subscriptions`): create, renew, reauthorize, delete and list, and what
  * a failed subscription request means (validation failed, not HTTPS, limit reached...), as a stable code.
  */
-import { pathSegment } from '../mail/odata';
+import { GraphCodes } from './error-codes';
+import { pathSegment } from './odata';
 import { GraphClient } from './client';
 import { GraphError } from './errors';
 
@@ -30,12 +31,15 @@ export interface NewSubscription {
 
 /** Why a subscription request failed, for status texts and for deciding whether to try again. */
 export type SubscriptionProblemCode =
+  /** The notification URL did not answer Graph's validation request right or in time. */
   | 'validation-failed'
-  | 'validation-timeout'
-  | 'not-https'
-  | 'expiration-too-long'
-  | 'subscription-limit'
-  | 'permission-missing'
+  /** Graph did not accept the expiration asked for. */
+  | 'expiration-rejected'
+  /** 403: a permission (Mail.Read) is missing, or the mailbox has its 1,000 subscriptions (Graph's text says which). */
+  | 'forbidden'
+  /** An application access policy keeps the app out of the mailbox. */
+  | 'access-policy'
+  /** The subscription, mailbox or folder does not exist (any more). */
   | 'not-found'
   | 'graph-error';
 
@@ -129,17 +133,13 @@ export function messagesResource(mailbox: string, folderId: string): string {
   return `users/${pathSegment(user).replace(/%40/g, '@').replace(/%3A/g, ':')}/mailFolders/${pathSegment(folderId)}/messages`;
 }
 
-/** What a failed subscription request means; Graph's own code and message decide, as Graph words them. */
+/** What a failed subscription request means, by Graph's status and code. */
 export function subscriptionProblem(err: unknown): SubscriptionProblemCode {
-  if (!(err instanceof GraphError) || err.source !== 'graph') return 'graph-error';
-  const message = err.serviceMessage ?? '';
+  if (!(err instanceof GraphError)) return 'graph-error';
   if (err.status === 404) return 'not-found';
-  if (err.code === 'ValidationError' || /validation request/i.test(message)) {
-    return /timed out/i.test(message) ? 'validation-timeout' : 'validation-failed';
-  }
-  if (err.status === 400 && /scheme='?http'? is not supported/i.test(message)) return 'not-https';
-  if (err.status === 400 && /expiration can only be/i.test(message)) return 'expiration-too-long';
-  if (err.status === 403 && /maximum number of subscriptions/i.test(message)) return 'subscription-limit';
-  if (err.status === 403) return 'permission-missing';
+  if (err.code === GraphCodes.subscriptionValidation) return 'validation-failed';
+  if (err.status === 400 && err.code === GraphCodes.subscriptionExtension) return 'expiration-rejected';
+  if (err.reason === 'access-policy') return 'access-policy';
+  if (err.status === 403) return 'forbidden';
   return 'graph-error';
 }

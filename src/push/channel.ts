@@ -301,7 +301,7 @@ export class PushChannel {
       return await request(this.lifetimeMinutes);
     } catch (err) {
       if (
-        subscriptionProblem(err) !== 'expiration-too-long' ||
+        subscriptionProblem(err) !== 'expiration-rejected' ||
         this.lifetimeMinutes === FORMER_MESSAGE_SUBSCRIPTION_MINUTES
       )
         throw err;
@@ -325,8 +325,8 @@ export class PushChannel {
   private fallback(err: unknown): void {
     const problem = subscriptionProblem(err);
     this.failures++;
-    // A refused http URL never works; anything else may (endpoint back up, permission granted, limit freed).
-    const retryIn = problem === 'not-https' ? null : this.backoff();
+    // Every cause may go away (endpoint back up, permission granted, limit freed): try again, less and less often.
+    const retryIn = this.backoff();
     this.options.onState({
       kind: 'fallback',
       problem,
