@@ -52,8 +52,18 @@ function lower<T extends string>(value: string | null | undefined, fallback: T):
   return (value ? value.toLowerCase() : fallback) as T;
 }
 
-/** Custom headers on send must be x- headers, as Graph requires. */
+/** Graph refuses a message with more internetMessageHeaders than this. */
+export const MAX_CUSTOM_HEADERS = 5;
+
+/** Custom headers on send must be x- headers, at most 5, as Graph requires. */
 function customHeaders(headers: MessageBody['internetMessageHeaders']): { name: string; value: string }[] {
+  if ((headers ?? []).length > MAX_CUSTOM_HEADERS) {
+    throw new GraphFailure(
+      400,
+      'InvalidInternetMessageHeaderCollection',
+      `Maximum number of headers in one message should be less than or equal to ${MAX_CUSTOM_HEADERS}.`,
+    );
+  }
   return (headers ?? []).map((h) => {
     const name = h.name ?? '';
     if (!/^x-/i.test(name)) {
@@ -77,7 +87,7 @@ export function attachmentFromBody(body: AttachmentBody): StoredAttachment {
       '@odata.type': '#microsoft.graph.itemAttachment',
       id: exchangeId('AAMkAGA'),
       name,
-      contentType: 'message/rfc822',
+      contentType: null,
       size: 2048 + item.body.content.length,
       isInline: false,
       lastModifiedDateTime: graphTime(Date.now()),

@@ -5,6 +5,7 @@ import { preferredBodyType } from './graph-messages';
 import { decodeState, encodeState } from './ids';
 import { parseFilter, parseSelect } from './odata';
 import type { GraphReply, HandlerContext } from './handler';
+import type { MessageRecord } from './store';
 import { messageView } from './views';
 
 interface DeltaState {
@@ -20,6 +21,9 @@ interface DeltaState {
   c?: number;
   sel?: string;
   flt?: string;
+  /** Shuffled round id (deltaShuffle) and the offset reached in it (skip tokens only). */
+  r?: string;
+  o?: number;
 }
 
 const staleToken = (): GraphFailure =>
@@ -54,15 +58,45 @@ function readToken(ctx: HandlerContext, token: string): DeltaState {
   return state;
 }
 
+/** How a cloud without message delta answers (docs issue 2163: China and Germany, 'delta' read as an item id). */
+const noDelta = (): GraphFailure => new GraphFailure(400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
+
+/** A saved link turning stale on its own (staleNextDeltaLinks, or the deltaStaleRate quirk). */
+function maybeStale(ctx: HandlerContext): void {
+  const state = ctx.state;
+  if (state.staleDeltaLinks > 0) {
+    state.staleDeltaLinks--;
+    throw staleToken();
+  }
+  if (state.random.chance(state.quirks.deltaStaleRate)) throw staleToken();
+}
+
+/** The item of a changed mail as some delta rounds return it: only id, isRead and parentFolderId (issue 7776). */
+function partialView(record: MessageRecord): Record<string, unknown> {
+  const m = record.message;
+  return {
+    '@odata.type': '#microsoft.graph.message',
+    '@odata.etag': `W/"${m.changeKey}"`,
+    id: m.id,
+    isRead: m.isRead,
+    parentFolderId: m.parentFolderId,
+  };
+}
+
 export function deltaMessages(ctx: HandlerContext): GraphReply {
+  if (!ctx.state.messageDelta) throw noDelta();
   const folder = pathFolder(ctx);
   const query = ctx.call.query;
   const skipToken = query.$skiptoken ?? query.skiptoken;
   const deltaToken = query.$deltatoken ?? query.deltatoken;
   let round: DeltaState;
-  if (skipToken !== undefined) round = readToken(ctx, skipToken);
-  else if (deltaToken !== undefined) round = { ...readToken(ctx, deltaToken), u: undefined, c: undefined };
-  else {
+  if (skipToken !== undefined) {
+    round = readToken(ctx, skipToken);
+    maybeStale(ctx);
+  } else if (deltaToken !== undefined) {
+    round = { ...readToken(ctx, deltaToken), u: undefined, c: undefined, r: undefined, o: undefined };
+    maybeStale(ctx);
+  } else {
     if (query.$search !== undefined || query.search !== undefined) {
       throw badRequest("The query parameter '$search' is not supported with delta.", 'ErrorInvalidUrlQuery');
     }
@@ -88,6 +122,74 @@ export function deltaMessages(ctx: HandlerContext): GraphReply {
   const filter = round.flt !== undefined ? parseFilter(round.flt).predicate : undefined;
   const { bodyType, applied } = preferredBodyType(ctx);
   const size = pageSize(ctx);
+  const later = round.s > 0;
+  const view = (record: MessageRecord): Record<string, unknown> =>
+    later && record.changeSeq !== record.seq && ctx.state.random.chance(ctx.state.quirks.deltaPartialItems)
+      ? partialView(record)
+      : messageView(record.message, { select, bodyType, basic: ctx.basic });
+  const headers: Record<string, string> = {};
+  const prefs = [
+    applied,
+    /odata\.maxpagesize/i.test(ctx.call.headers.prefer ?? '') ? `odata.maxpagesize=${size}` : undefined,
+  ];
+  if (prefs.some(Boolean)) headers['Preference-Applied'] = prefs.filter(Boolean).join(', ');
+  const base = `${ctx.state.baseUrl}/v1.0${ctx.call.path}`;
+  const context = contextUrl(
+    ctx,
+    `mailFolders('${ctx.params.folder}')/messages(${select ? select.join(',') : ''})`,
+  );
+
+  if (round.r !== undefined || (skipToken === undefined && ctx.state.quirks.deltaShuffle)) {
+    // Shuffled round: a snapshot of the round's entries in random order, served from an offset.
+    const rounds = ctx.state.deltaRounds;
+    if (round.r === undefined) {
+      const entries: { seq: number; id: string; removed: boolean }[] = [];
+      for (const [id, seq] of folder.byChange)
+        if (seq > round.s && seq <= upto) entries.push({ seq, id, removed: false });
+      if (later)
+        for (const gone of folder.removed)
+          if (gone.seq > round.s && gone.seq <= upto)
+            entries.push({ seq: gone.seq, id: gone.id, removed: true });
+      round = { ...round, u: upto, r: `r${++ctx.state.deltaRoundCounter}`, o: 0 };
+      rounds.set(round.r as string, ctx.state.random.shuffle(entries));
+      while (rounds.size > 200) rounds.delete(rounds.keys().next().value as string);
+    }
+    const entries = rounds.get(round.r as string);
+    if (!entries) throw staleToken();
+    const value: Record<string, unknown>[] = [];
+    let offset = round.o ?? 0;
+    for (; offset < entries.length && value.length < size; offset++) {
+      const entry = entries[offset];
+      if (entry.removed) {
+        value.push({
+          '@odata.type': '#microsoft.graph.message',
+          id: entry.id,
+          '@removed': { reason: 'deleted' },
+        });
+        continue;
+      }
+      const record = ctx.mailbox.messages.get(entry.id);
+      // Changed again or gone since the round began: the next round reports it.
+      if (!record || record.changeSeq !== entry.seq || (filter && !filter(record.message))) continue;
+      value.push(view(record));
+    }
+    const body: Record<string, unknown> = { '@odata.context': context, value };
+    if (offset < entries.length) {
+      body['@odata.nextLink'] = `${base}?$skiptoken=${encodeState({ ...round, o: offset })}`;
+    } else {
+      rounds.delete(round.r as string);
+      const done: DeltaState = {
+        g: round.g,
+        m: round.m,
+        f: round.f,
+        s: upto,
+        sel: round.sel,
+        flt: round.flt,
+      };
+      body['@odata.deltaLink'] = `${base}?$deltatoken=${encodeState(done)}`;
+    }
+    return { status: 200, headers, body, schema: 'messageCollectionResponse' };
+  }
 
   // byChange iterates in ascending change order and removed is ascending: merge both, stop once the page is full.
   const changes: { seq: number; item: Record<string, unknown> }[] = [];
@@ -110,21 +212,11 @@ export function deltaMessages(ctx: HandlerContext): GraphReply {
     if (!record || (filter && !filter(record.message))) continue;
     takeRemovedUpTo(changeSeq);
     if (changes.length > size) break;
-    changes.push({
-      seq: changeSeq,
-      item: messageView(record.message, { select, bodyType, basic: ctx.basic }),
-    });
+    changes.push({ seq: changeSeq, item: view(record) });
   }
   takeRemovedUpTo(Number.POSITIVE_INFINITY);
   const page = changes.slice(0, size);
-  const body: Record<string, unknown> = {
-    '@odata.context': contextUrl(
-      ctx,
-      `mailFolders('${ctx.params.folder}')/messages(${select ? select.join(',') : ''})`,
-    ),
-    value: page.map((c) => c.item),
-  };
-  const base = `${ctx.state.baseUrl}/v1.0${ctx.call.path}`;
+  const body: Record<string, unknown> = { '@odata.context': context, value: page.map((c) => c.item) };
   if (changes.length > size) {
     const next: DeltaState = { ...round, u: upto, c: page[page.length - 1].seq };
     body['@odata.nextLink'] = `${base}?$skiptoken=${encodeState(next)}`;
@@ -132,11 +224,5 @@ export function deltaMessages(ctx: HandlerContext): GraphReply {
     const done: DeltaState = { g: round.g, m: round.m, f: round.f, s: upto, sel: round.sel, flt: round.flt };
     body['@odata.deltaLink'] = `${base}?$deltatoken=${encodeState(done)}`;
   }
-  const headers: Record<string, string> = {};
-  const prefs = [
-    applied,
-    /odata\.maxpagesize/i.test(ctx.call.headers.prefer ?? '') ? `odata.maxpagesize=${size}` : undefined,
-  ];
-  if (prefs.some(Boolean)) headers['Preference-Applied'] = prefs.filter(Boolean).join(', ');
   return { status: 200, headers, body, schema: 'messageCollectionResponse' };
 }

@@ -7,6 +7,8 @@ export class GraphFailure extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Wait this long before answering (a gateway that gave up late). */
+    readonly delayMs = 0,
   ) {
     super(message);
   }
@@ -25,14 +27,18 @@ export const accessDenied = (): GraphFailure =>
   new GraphFailure(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
 
 export const tooLarge = (): GraphFailure =>
+  new GraphFailure(413, 'BadRequest', 'The maximum request length supported is 4MB.');
+
+/** Exchange refuses an item over the mailbox's maximum message size (MaxSendSize). */
+export const messageTooLarge = (): GraphFailure =>
   new GraphFailure(
-    413,
-    'ErrorRequestEntityTooLarge',
-    'The request entity is too large. The maximum request size is 4 MB; use an upload session for larger attachments.',
+    400,
+    'ErrorMessageSizeExceeded',
+    'The message exceeds the maximum supported size., Cannot save changes made to an item to store.',
   );
 
 export const throttled = (
-  limit: 'MailboxConcurrency' | 'MailboxRate',
+  limit: 'MailboxConcurrency' | 'MailboxRate' | 'MailboxUpload',
   retryAfter: number | null,
 ): GraphFailure =>
   new GraphFailure(

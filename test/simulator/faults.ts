@@ -1,4 +1,4 @@
-/** Injected faults (throttle, fail, drop, slow, malformed) and the per-mailbox load model (latency, concurrency, rate). */
+/** Injected faults (throttle, fail, failAfter, drop, slow, malformed) and the per-mailbox load model (latency, concurrency, rate). */
 import { throttled } from './errors';
 import type { FaultMatch, Operation, RateLimit } from './types';
 
@@ -14,7 +14,15 @@ export type FaultRule =
     }
   | { kind: 'drop'; remaining: number; match: FaultMatch; after: boolean }
   | { kind: 'slow'; remaining: number; match: FaultMatch; delayMs: number }
-  | { kind: 'malformed'; remaining: number; match: FaultMatch };
+  | { kind: 'malformed'; remaining: number; match: FaultMatch }
+  | {
+      kind: 'failAfter';
+      remaining: number;
+      match: FaultMatch;
+      status: number;
+      code: string;
+      retryAfter: number | null;
+    };
 
 export interface FaultTarget {
   operation: Operation;
@@ -137,6 +145,46 @@ export class MailboxLimits {
     } finally {
       this.inFlight.set(mailbox, (this.inFlight.get(mailbox) ?? 1) - 1);
     }
+  }
+}
+
+/** Bytes uploaded (PATCH, POST, PUT bodies) per app and mailbox in a sliding window; 429 over the limit. */
+export class UploadVolume {
+  private readonly windows = new Map<string, { at: number; bytes: number }[]>();
+
+  constructor(public limit: { bytes: number; windowMs: number } | null) {}
+
+  /** Counts `bytes` for `key`, or throws 429 (nothing counted) when they would go over the limit. */
+  admit(key: string, bytes: number, now = Date.now()): void {
+    const limit = this.limit;
+    if (!limit || bytes <= 0) return;
+    const entries = (this.windows.get(key) ?? []).filter((e) => e.at > now - limit.windowMs);
+    this.windows.set(key, entries);
+    let total = entries.reduce((n, e) => n + e.bytes, 0);
+    if (total + bytes > limit.bytes) {
+      // Retry-After: until enough of the window has passed for this request to fit.
+      let until = now;
+      for (const e of entries) {
+        if (total + bytes <= limit.bytes) break;
+        total -= e.bytes;
+        until = e.at + limit.windowMs;
+      }
+      throw throttled('MailboxUpload', Math.max(1, Math.ceil((until - now) / 1000)));
+    }
+    entries.push({ at: now, bytes });
+  }
+
+  /** Bytes counted for a key in the current window. */
+  used(key: string, now = Date.now()): number {
+    const limit = this.limit;
+    if (!limit) return 0;
+    return (this.windows.get(key) ?? [])
+      .filter((e) => e.at > now - limit.windowMs)
+      .reduce((n, e) => n + e.bytes, 0);
+  }
+
+  clear(): void {
+    this.windows.clear();
   }
 }
 

@@ -5,7 +5,7 @@ import { badRequest, GraphFailure, notFound } from './errors';
 import { contextUrl } from './graph-folders';
 import { pathMessage } from './graph-messages';
 import { graphTime } from './ids';
-import { renderMime } from './mime';
+import { renderICalendar, renderMime, renderVCard } from './mime';
 import { requireBody, type GraphReply, type HandlerContext } from './handler';
 import { refreshDerived } from './store';
 import type { StoredAttachment } from './types';
@@ -55,19 +55,40 @@ export function getAttachment(ctx: HandlerContext): GraphReply {
 
 export function getAttachmentValue(ctx: HandlerContext): GraphReply {
   const attachment = pathAttachment(ctx);
-  if (attachment['@odata.type'] === '#microsoft.graph.itemAttachment' && attachment.item) {
-    return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: renderMime(attachment.item) };
+  // Item attachments: MIME for a message, vCard for a contact, iCalendar for an event (attachment-get page).
+  if (attachment['@odata.type'] === '#microsoft.graph.itemAttachment') {
+    const text = attachment.contact
+      ? renderVCard(attachment.contact)
+      : attachment.event
+        ? renderICalendar(attachment.event)
+        : attachment.item
+          ? renderMime(attachment.item)
+          : '';
+    return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: text };
   }
   if (attachment['@odata.type'] === '#microsoft.graph.referenceAttachment') {
-    throw badRequest('The $value of a reference attachment is not available.', 'ErrorInvalidRequest');
+    // "Attempting to get the $value of a reference attachment returns HTTP 405."
+    throw new GraphFailure(
+      405,
+      'ErrorInvalidRequest',
+      'The $value of a reference attachment is not available.',
+    );
   }
-  return { status: 200, headers: { 'Content-Type': attachment.contentType }, body: attachment.content };
+  return {
+    status: 200,
+    headers: { 'Content-Type': attachment.contentType ?? 'application/octet-stream' },
+    body: attachment.content,
+  };
 }
 
 export function addAttachment(ctx: HandlerContext): GraphReply {
   const body = requireBody<AttachmentBody>(ctx, 'attachmentAny');
   const record = pathMessage(ctx);
   const attachment = attachmentFromBody(body);
+  ctx.state.checkMessageSize(ctx.mailbox.address, {
+    ...record.message,
+    attachments: [...record.message.attachments, attachment],
+  });
   record.message.attachments.push(attachment);
   refreshDerived(record.message);
   ctx.state.store.touch(record);
@@ -105,6 +126,7 @@ export function createUploadSession(ctx: HandlerContext): GraphReply {
   const expiresAt = Date.now() + UPLOAD_SESSION_MS;
   ctx.state.uploads.set(id, {
     id,
+    appId: ctx.claims.appid,
     mailbox: ctx.mailbox.address,
     messageId: record.message.id,
     name: item.name,

@@ -6,7 +6,7 @@ import { exchangeId } from './ids';
 import { renderMime } from './mime';
 import { compareBy, parseMessageQuery, parseSelect, type MessageQuery } from './odata';
 import { requireBody, type GraphReply, type HandlerContext } from './handler';
-import type { MessageRecord } from './store';
+import { cloneMessage, type MessageRecord } from './store';
 import { messageView } from './views';
 
 /** The body type asked for with `Prefer: outlook.body-content-type="text"|"html"`. */
@@ -36,8 +36,23 @@ function rejectUnknownOptions(query: Record<string, string>, allowed: string[]):
   }
 }
 
+/** $search answers at most this many results (search-query-parameter page). */
+export const SEARCH_RESULT_CAP = 1000;
+
 function records(ctx: HandlerContext, q: MessageQuery): Iterable<MessageRecord> {
   const { store } = ctx.state;
+  if (q.search) {
+    // $search results are sorted by the time the message was sent (newest first, an assumption on the direction),
+    // and mail the index has not taken in yet (searchLagMs) is not found.
+    const lag = ctx.state.quirks.searchLagMs;
+    const now = Date.now();
+    const all = ctx.params.folder
+      ? [...store.folderRecords(ctx.mailbox, pathFolder(ctx))]
+      : store.allRecords(ctx.mailbox);
+    const indexed = lag > 0 ? all.filter((r) => now - r.changedAt >= lag) : all;
+    const sent = (r: MessageRecord): number => Date.parse(r.message.sentDateTime);
+    return indexed.sort((a, b) => sent(b) - sent(a) || b.seq - a.seq);
+  }
   const byReceived = q.order.length === 1 && q.order[0].property === 'receiveddatetime';
   if (byReceived && ctx.params.folder) {
     return store.folderRecords(ctx.mailbox, pathFolder(ctx), !q.order[0].descending);
@@ -61,8 +76,10 @@ export function listMessages(ctx: HandlerContext): GraphReply {
   let more = false;
   let total = 0;
   // One pass, stopping as soon as the page is full (unless $count needs every match).
+  let matched = 0;
   for (const record of records(ctx, q)) {
     if (match && !match(record.message)) continue;
+    if (q.search && ++matched > SEARCH_RESULT_CAP) break;
     total++;
     if (seen++ < q.skip) continue;
     if (page.length < q.top) page.push(record);
@@ -87,12 +104,29 @@ export function listMessages(ctx: HandlerContext): GraphReply {
     }),
   );
   if (more) body['@odata.nextLink'] = linkWith(ctx, { $skip: String(q.skip + q.top) });
+  largePageCheck(ctx, body, q.expandAttachments);
   return {
     status: 200,
     headers: applied ? { 'Preference-Applied': applied } : {},
     body,
     schema: 'messageCollectionResponse',
   };
+}
+
+/**
+ * A page with bodies and attachments can take the gateway longer than it waits: 504 (user-list-messages page). The
+ * largePage quirk sets when; the error body is the one docs issue 5853 shows (UnknownError, empty message).
+ */
+function largePageCheck(ctx: HandlerContext, body: Record<string, unknown>, expanded: boolean): void {
+  const rule = ctx.state.quirks.largePage;
+  if (!rule) return;
+  const items = (body.value as { attachments?: unknown[] }[]) ?? [];
+  const attachments = expanded ? items.reduce((n, m) => n + (m.attachments?.length ?? 0), 0) : 0;
+  const tooManyAttachments =
+    rule.maxExpandedAttachments !== undefined && expanded && attachments > rule.maxExpandedAttachments;
+  const tooBig =
+    rule.maxResponseBytes !== undefined && Buffer.byteLength(JSON.stringify(body)) > rule.maxResponseBytes;
+  if (tooManyAttachments || tooBig) throw new GraphFailure(504, 'UnknownError', '', {}, rule.delayMs ?? 0);
 }
 
 export function getMessage(ctx: HandlerContext): GraphReply {
@@ -123,6 +157,9 @@ export function getMessage(ctx: HandlerContext): GraphReply {
 export function patchMessage(ctx: HandlerContext): GraphReply {
   const patch = requireBody<MessageBody>(ctx, 'message');
   const record = pathMessage(ctx);
+  const patched = cloneMessage(record.message);
+  applyPatch(patched, patch);
+  ctx.state.checkMessageSize(ctx.mailbox.address, patched);
   applyPatch(record.message, patch);
   ctx.state.store.touch(record);
   return {
@@ -148,7 +185,8 @@ export function moveMessage(ctx: HandlerContext): GraphReply {
   if (!store.remove(ctx.mailbox, record.message.id)) throw notFound();
   const moved = { ...record.message, id: exchangeId() };
   const stored = store.insert(ctx.mailbox, destination, moved);
-  store.touch(stored);
+  // Undocumented: whether a move stamps lastModifiedDateTime and changeKey (assumption; moveKeepsLastModified).
+  store.touch(stored, { keepLastModified: ctx.state.moveKeepsLastModified });
   return {
     status: 201,
     body: { '@odata.context': contextUrl(ctx, 'messages/$entity'), ...messageView(stored.message) },
@@ -163,6 +201,7 @@ export function createDraft(ctx: HandlerContext): GraphReply {
     isDraft: true,
     from: { emailAddress: { name: ctx.mailbox.displayName, address: ctx.mailbox.address } },
   });
+  ctx.state.checkMessageSize(ctx.mailbox.address, message);
   const record = ctx.state.store.insert(ctx.mailbox, folder, message);
   return {
     status: 201,

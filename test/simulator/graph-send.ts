@@ -104,6 +104,7 @@ export function sendMail(ctx: HandlerContext): GraphReply {
   });
   checkRecipients(message);
   checkSendAs(ctx.mailbox, message);
+  ctx.state.checkMessageSize(ctx.mailbox.address, message);
   deliver(ctx.state, ctx.mailbox, message, {
     saveToSentItems: !(save === false || String(save).toLowerCase() === 'false'),
     via: 'sendMail',

@@ -6,6 +6,8 @@ import { serverCertificate } from './certs';
 import type { FaultRule } from './faults';
 import { Identity } from './identity';
 import { DelegatedIdentity, type RefreshTokenUse } from './identity-delegated';
+import { exchangeId } from './ids';
+import { checkQuirks, type Quirks } from './quirks';
 import { Transport } from './server';
 import { emptyCounters, SimState } from './state';
 import { cloneMessage, MailStore } from './store';
@@ -28,6 +30,7 @@ import type {
 
 export type { DeliveryRecord, LifecycleEvent, NotificationBehaviour, PushTiming } from './push';
 export type { SimSubscription, SubscriptionLimits } from './subscriptions';
+export type { LargePageRule, Quirks } from './quirks';
 export type {
   Address,
   AppRegistration,
@@ -40,6 +43,8 @@ export type {
   RequestRecord,
   SchemaViolation,
   SeedAttachment,
+  SeedContact,
+  SeedEvent,
   SeedMessage,
   SentRecord,
   SignInAudience,
@@ -56,6 +61,14 @@ export const DEFAULT_APP: AppRegistration = {
   clientId: '0b7c6a3e-5d2f-4e8a-9c1b-7f3e2a1d5c60',
   secrets: [{ value: 'sim-secret-value' }],
   roles: ['Mail.ReadWrite', 'Mail.Send'],
+};
+
+/** Error codes of injected failures unless a test names one. */
+const FAIL_CODES: Record<number, string> = {
+  500: 'InternalServerError',
+  502: 'BadGateway',
+  503: 'ServiceUnavailable',
+  504: 'GatewayTimeout',
 };
 
 /** CA files this process wrote; removed at exit even when a test forgets stop(). */
@@ -117,6 +130,8 @@ export class Simulator {
       latencyMs: options.latencyMs ?? 0,
       concurrencyLimit: options.concurrencyLimit ?? 4,
       rateLimit: options.rateLimit ?? null,
+      seed: options.seed,
+      uploadLimit: options.uploadLimit,
     });
     this.state.subscriptions = new Subscriptions(this.state, this.tenantId);
     this.delegated = new DelegatedIdentity({
@@ -132,6 +147,13 @@ export class Simulator {
     });
     this.state.delegated = this.delegated;
     this.identity.opaqueClaims = (token) => this.delegated.opaqueClaims(token);
+    if (options.quirks) this.setQuirks(options.quirks);
+    if (options.messageDelta !== undefined) this.setMessageDelta(options.messageDelta);
+    if (options.moveKeepsLastModified !== undefined)
+      this.setMoveKeepsLastModified(options.moveKeepsLastModified);
+    if (options.maxRequestBytes !== undefined) this.setMaxRequestBytes(options.maxRequestBytes);
+    if (options.maxMessageBytes !== undefined) this.setMaxMessageSize(options.maxMessageBytes);
+    if (options.uploadLimit !== undefined) this.setUploadLimit(options.uploadLimit);
     this.transport = new Transport(this.state);
     for (const mailbox of options.mailboxes ?? [`user@${this.tenantDomain}`]) this.addMailbox(mailbox);
   }
@@ -208,21 +230,36 @@ export class Simulator {
   ): void {
     if (!Number.isInteger(status) || status < 400 || status > 599)
       throw new Error(`simulator: failNext status must be 400-599, got ${status}`);
-    const codes: Record<number, string> = {
-      500: 'InternalServerError',
-      502: 'BadGateway',
-      503: 'ServiceUnavailable',
-      504: 'GatewayTimeout',
-    };
     const rule: FaultRule = {
       kind: 'fail',
       remaining: n,
       match: opts.match ?? {},
       status,
-      code: opts.code ?? codes[status] ?? 'UnknownError',
+      code: opts.code ?? FAIL_CODES[status] ?? 'UnknownError',
       retryAfter: opts.retryAfter === undefined ? null : opts.retryAfter,
     };
     this.state.faults.add(rule);
+  }
+
+  /**
+   * The next n matching operations take effect (a mail is sent, a chunk stored, a message moved), then answer `status`
+   * (default codes as failNext). Models "processed, then answered 503/504".
+   */
+  failAfterNext(
+    n: number,
+    status: number,
+    opts: { code?: string; retryAfter?: number | null; match?: FaultMatch } = {},
+  ): void {
+    if (!Number.isInteger(status) || status < 400 || status > 599)
+      throw new Error(`simulator: failAfterNext status must be 400-599, got ${status}`);
+    this.state.faults.add({
+      kind: 'failAfter',
+      remaining: n,
+      match: opts.match ?? {},
+      status,
+      code: opts.code ?? FAIL_CODES[status] ?? 'UnknownError',
+      retryAfter: opts.retryAfter === undefined ? null : opts.retryAfter,
+    });
   }
 
   dropNext(n: number, opts: { after?: boolean; match?: FaultMatch } = {}): void {
@@ -257,6 +294,72 @@ export class Simulator {
 
   invalidateDeltaTokens(): void {
     this.state.deltaGeneration++;
+  }
+
+  /** The next n delta requests that carry a saved nextLink or deltaLink answer 410 syncStateNotFound. */
+  staleNextDeltaLinks(n: number): void {
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`simulator: staleNextDeltaLinks needs n >= 0, got ${n}`);
+    this.state.staleDeltaLinks += n;
+  }
+
+  // ---- quirks and tenant limits ----
+
+  /** Turns nondeterministic quirks on or off (merged into the current ones); see quirks.ts and README.md. */
+  setQuirks(quirks: Partial<Quirks>): void {
+    checkQuirks(quirks);
+    this.state.quirks = {
+      ...this.state.quirks,
+      ...quirks,
+      largePage:
+        quirks.largePage === undefined
+          ? this.state.quirks.largePage
+          : quirks.largePage && { ...quirks.largePage },
+    };
+  }
+
+  /** The quirks in force (a copy). */
+  get quirks(): Quirks {
+    const q = this.state.quirks;
+    return { ...q, largePage: q.largePage && { ...q.largePage } };
+  }
+
+  /** Restarts the quirks' generator, so a run repeats exactly. */
+  reseed(seed: number): void {
+    this.state.random.reseed(seed);
+  }
+
+  /** false: a cloud without message delta (21Vianet); the delta route answers 400 ErrorInvalidIdMalformed. */
+  setMessageDelta(on: boolean): void {
+    this.state.messageDelta = on;
+  }
+
+  /** true: a move keeps lastModifiedDateTime and changeKey (undocumented; the default stamps new ones). */
+  setMoveKeepsLastModified(on: boolean): void {
+    this.state.moveKeepsLastModified = on;
+  }
+
+  /** The largest request body accepted (413 above); default 4 MiB. Lower it to model a tighter effective limit. */
+  setMaxRequestBytes(bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes < 1)
+      throw new Error(`simulator: maxRequestBytes must be a whole number > 0, got ${bytes}`);
+    this.state.maxRequestBytes = bytes;
+  }
+
+  /** Exchange's maximum message size (MaxSendSize) for one mailbox, or the default for all; 35 MiB unless set. */
+  setMaxMessageSize(bytes: number, mailbox?: string): void {
+    if (!Number.isInteger(bytes) || bytes < 1 || bytes > 150 * 1024 * 1024)
+      throw new Error(`simulator: max message size must be 1 byte to 150 MiB, got ${bytes}`);
+    if (mailbox) this.state.maxMessageBytesByMailbox.set(this.store.mailbox(mailbox).address, bytes);
+    else this.state.maxMessageBytes = bytes;
+  }
+
+  /** Upload volume per app and mailbox (PATCH/POST/PUT bodies); null = unlimited. Default 150 MiB per 5 minutes. */
+  setUploadLimit(limit: { bytes: number; windowMs: number } | null): void {
+    if (limit && (!(limit.bytes > 0) || !(limit.windowMs > 0)))
+      throw new Error('simulator: upload limit needs bytes > 0 and windowMs > 0');
+    this.state.uploadVolume.limit = limit && { ...limit };
+    this.state.uploadVolume.clear();
   }
 
   setLatency(ms: number): void {
@@ -453,6 +556,7 @@ export class Simulator {
 
   clearFaults(): void {
     this.state.faults.clear();
+    this.state.staleDeltaLinks = 0;
     this.identity.outage = false;
   }
 
@@ -487,6 +591,32 @@ export class Simulator {
     const target = this.store.folderByPath(box, folder);
     const message = this.store.fromSeed(box, seed);
     return this.store.insert(box, target, message).message.id;
+  }
+
+  /**
+   * A mail that arrives now but carries an old receivedDateTime (default 2 h ago, older than seeded mail): a large mail
+   * delivered late. It shows up in the next delta round although older mail was already reported.
+   */
+  deliverLate(mailbox: string, folder: string, seed: SeedMessage = {}, ageMs = 2 * 3600 * 1000): string {
+    return this.addMessage(mailbox, folder, {
+      ...seed,
+      receivedDateTime: seed.receivedDateTime ?? new Date(Date.now() - ageMs).toISOString(),
+    });
+  }
+
+  /**
+   * Moves a message as a user (or a rule, or a restore from Deleted Items) would: a new id in the destination, the same
+   * receivedDateTime. Returns the new id.
+   */
+  moveMessage(mailbox: string, id: string, folder: string): string {
+    const box = this.store.mailbox(mailbox);
+    const record = box.messages.get(id);
+    if (!record) throw new Error(`simulator: no message '${id}' in ${mailbox}`);
+    const destination = this.store.folderByPath(box, folder);
+    this.store.remove(box, id);
+    const moved = this.store.insert(box, destination, { ...record.message, id: exchangeId() });
+    this.store.touch(moved, { keepLastModified: this.state.moveKeepsLastModified });
+    return moved.message.id;
   }
 
   seedMessages(mailbox: string, folder: string, n: number, make?: (i: number) => SeedMessage): string[] {

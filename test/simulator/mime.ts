@@ -1,7 +1,7 @@
 /** RFC 822 / MIME rendering of a stored message, as Graph's `/messages/{id}/$value` returns it. */
 import * as crypto from 'node:crypto';
 import { htmlToText } from './bodies';
-import type { Recipient, StoredAttachment, StoredMessage } from './types';
+import type { Recipient, SeedContact, SeedEvent, StoredAttachment, StoredMessage } from './types';
 
 const CRLF = '\r\n';
 
@@ -94,9 +94,25 @@ function attachmentPart(attachment: StoredAttachment): Part | undefined {
       body: renderMime(attachment.item),
     };
   }
+  if (
+    attachment['@odata.type'] === '#microsoft.graph.itemAttachment' &&
+    (attachment.contact || attachment.event)
+  ) {
+    const [type, ext, text] = attachment.contact
+      ? ['text/x-vcard', 'vcf', renderVCard(attachment.contact)]
+      : ['text/calendar', 'ics', renderICalendar(attachment.event as SeedEvent)];
+    return {
+      headers: [
+        `Content-Type: ${type}; charset="utf-8"; name=${quoteParam(`${attachment.name}.${ext}`)}`,
+        `Content-Disposition: attachment; filename=${quoteParam(`${attachment.name}.${ext}`)}`,
+        'Content-Transfer-Encoding: base64',
+      ],
+      body: base64Lines(Buffer.from(text, 'utf8')),
+    };
+  }
   if (attachment['@odata.type'] !== '#microsoft.graph.fileAttachment') return undefined;
   const headers = [
-    `Content-Type: ${attachment.contentType}; name=${quoteParam(attachment.name)}`,
+    `Content-Type: ${attachment.contentType ?? 'application/octet-stream'}; name=${quoteParam(attachment.name)}`,
     `Content-Description: ${encodeHeaderValue(attachment.name)}`,
     `Content-Disposition: ${attachment.isInline ? 'inline' : 'attachment'}; filename=${quoteParam(attachment.name)}; size=${attachment.size}`,
   ];
@@ -151,4 +167,61 @@ export function renderMime(message: StoredMessage): Buffer {
     Buffer.from(`${head}${CRLF}${CRLF}`, 'utf8'),
     Buffer.isBuffer(root.body) ? root.body : Buffer.from(root.body, 'utf8'),
   ]);
+}
+
+/** Escapes a vCard / iCalendar text value (RFC 6350 / 5545: backslash, comma, semicolon, newline). */
+function icalText(value: string): string {
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/([,;])/g, '\\$1')
+    .replace(/\r?\n/g, '\\n');
+}
+
+/** The raw contents of a contact item attachment, as Exchange gives them: a vCard 3.0 (attachment-get page). */
+export function renderVCard(c: SeedContact): string {
+  const lines = [
+    'BEGIN:VCARD',
+    'PROFILE:VCARD',
+    'VERSION:3.0',
+    'MAILER:Microsoft Exchange',
+    'PRODID:Microsoft Exchange',
+    `FN:${icalText(c.displayName)}`,
+    `N:${icalText(c.surname ?? '')};${icalText(c.givenName ?? '')};;;`,
+  ];
+  if (c.company) lines.push(`ORG:${icalText(c.company)};`);
+  if (c.email) lines.push(`EMAIL;TYPE=INTERNET:${c.email}`);
+  if (c.phone) lines.push(`TEL;TYPE=WORK:${c.phone}`);
+  lines.push('CLASS:PUBLIC', 'END:VCARD');
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function icalTime(iso: string): string {
+  return new Date(iso)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The raw contents of an event item attachment: an iCalendar with one VEVENT (attachment-get page). */
+export function renderICalendar(e: SeedEvent): string {
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'METHOD:PUBLISH',
+    'PRODID:Microsoft Exchange Server 2010',
+    'VERSION:2.0',
+    'BEGIN:VEVENT',
+  ];
+  if (e.organizer) lines.push(`ORGANIZER:MAILTO:${e.organizer}`);
+  lines.push(
+    `UID:${Buffer.from(`${e.subject}|${e.start}`).toString('hex').slice(0, 40)}`,
+    `SUMMARY;LANGUAGE=en-US:${icalText(e.subject)}`,
+    `DTSTART:${icalTime(e.start)}`,
+    `DTEND:${icalTime(e.end)}`,
+    'CLASS:PUBLIC',
+    `DTSTAMP:${icalTime(new Date().toISOString())}`,
+    `LOCATION;LANGUAGE=en-US:${icalText(e.location ?? '')}`,
+    'END:VEVENT',
+    'END:VCALENDAR',
+  );
+  return `${lines.join('\r\n')}\r\n`;
 }

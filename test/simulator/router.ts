@@ -15,6 +15,7 @@ import { handleSubscriptionCall, isSubscriptionPath, subscriptionOperation } fro
 
 export type { GraphCall, GraphReply, HandlerContext } from './handler';
 
+/** Graph's documented request limit (the default of `maxRequestBytes`). */
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 /** Stands for the signed-in user in a /me path until the token says who that is. */
@@ -297,7 +298,7 @@ function faultReply(rule: FaultRule): GraphFailure | undefined {
       rule.retryAfter === null ? {} : { 'Retry-After': String(rule.retryAfter) },
     );
   }
-  if (rule.kind === 'fail') {
+  if (rule.kind === 'fail' || rule.kind === 'failAfter') {
     return new GraphFailure(
       rule.status,
       rule.code,
@@ -328,7 +329,8 @@ async function takeFault(
     inBatch: call.inBatch,
   });
   if (!rule) return undefined;
-  const failure = faultReply(rule);
+  // failAfter answers after the operation ran (executeGraph).
+  const failure = rule.kind === 'failAfter' ? undefined : faultReply(rule);
   if (failure) throw failure;
   if (rule.kind === 'drop' && !rule.after) throw new DropConnection();
   if (rule.kind === 'slow') await delay(rule.delayMs);
@@ -368,11 +370,15 @@ export async function executeGraph(
     }
     mailboxName = mailbox.address;
     rule = await takeFault(state, call, operation, mailboxName);
-    if (call.bodyBytes > MAX_REQUEST_BYTES) throw tooLarge();
+    if (call.bodyBytes > state.maxRequestBytes) throw tooLarge();
+    if (['PATCH', 'POST', 'PUT'].includes(call.method.toUpperCase()))
+      state.uploadVolume.admit(`${claims.appid}|${mailbox.address}`, call.bodyBytes);
     const reply = await state.limits.run(mailbox.address, async () =>
       route.handler({ state, call, mailbox, params, claims, basic: access.basic }),
     );
     if (rule?.kind === 'drop') throw new DropConnection();
+    // Processed, then answered an error: the operation took effect (a sent mail is sent).
+    if (rule?.kind === 'failAfter') throw faultReply(rule) as GraphFailure;
     return finish(state, call.path, {
       reply,
       operation,
@@ -394,6 +400,7 @@ export async function executeGraph(
       });
     }
     if (err.status === 429) state.counters.throttled++;
+    if (err.delayMs > 0) await delay(err.delayMs);
     return finish(state, call.path, { reply: failureReply(err, call), operation, mailbox: mailboxName });
   }
 }

@@ -123,7 +123,11 @@ describe('simulator: sending mail, drafts, attachments and upload sessions', fun
       }),
     });
     assert.equal(res.status, 413);
-    assert.equal(errorCode(res), 'ErrorRequestEntityTooLarge');
+    assert.equal(errorCode(res), 'BadRequest');
+    assert.match(
+      (res.data as { error: { message: string } }).error.message,
+      /maximum request length supported is 4MB/,
+    );
     assert.equal(sim.sent.length, 0);
   });
 

@@ -4,17 +4,9 @@ import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { runBatch } from './batch';
-import { GraphFailure } from './errors';
+import { GraphFailure, tooLarge } from './errors';
 import { delay, DropConnection } from './faults';
-import {
-  executeGraph,
-  failureReply,
-  finish,
-  MAX_REQUEST_BYTES,
-  type GraphCall,
-  type GraphReply,
-  type Outcome,
-} from './router';
+import { executeGraph, failureReply, finish, type GraphCall, type GraphReply, type Outcome } from './router';
 import type { SimState } from './state';
 import type { Operation, RequestRecord } from './types';
 import { answerIdentity } from './token-endpoint';
@@ -230,10 +222,18 @@ export class Transport {
       }
       if (rule?.kind === 'drop' && !rule.after) throw new DropConnection();
       if (rule?.kind === 'slow') await delay(rule.delayMs);
-      if (call.bodyBytes > MAX_REQUEST_BYTES)
-        throw new GraphFailure(413, 'ErrorRequestEntityTooLarge', 'The request entity is too large.');
+      if (call.bodyBytes > state.maxRequestBytes) throw tooLarge();
       const reply = await runBatch(state, call, authorization, (entry) => this.record(entry));
       if (rule?.kind === 'drop') throw new DropConnection();
+      if (rule?.kind === 'failAfter') {
+        // The items ran; the answer is an error anyway.
+        throw new GraphFailure(
+          rule.status,
+          rule.code,
+          'The service is temporarily unavailable. Please retry later.',
+          rule.retryAfter === null ? {} : { 'Retry-After': String(rule.retryAfter) },
+        );
+      }
       return finish(state, call.path, { reply, ...base, malformed: rule?.kind === 'malformed' });
     } catch (err) {
       if (!(err instanceof GraphFailure)) throw err;

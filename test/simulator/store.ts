@@ -1,5 +1,6 @@
 /** In-memory mailboxes, folders and messages, kept sorted so that listing large folders stays cheap. */
 import { preview } from './bodies';
+import { renderICalendar, renderVCard } from './mime';
 import { exchangeId, graphTime, stableGuid } from './ids';
 import type {
   Address,
@@ -41,6 +42,8 @@ export interface MessageRecord {
   seq: number;
   /** Store-wide change number of the last add or update (delta uses it as a cursor). */
   changeSeq: number;
+  /** When the message was added to its folder or last changed (ms), for the search index lag. */
+  changedAt: number;
 }
 
 export interface Mailbox {
@@ -183,6 +186,7 @@ export class MailStore {
       sortKey: Date.parse(message.receivedDateTime),
       seq: this.nextSeq(),
       changeSeq: 0,
+      changedAt: Date.now(),
     };
     record.changeSeq = record.seq;
     mailbox.messages.set(message.id, record);
@@ -216,11 +220,13 @@ export class MailStore {
   }
 
   /** Marks a message changed (new changeKey and lastModifiedDateTime, seen by delta). */
-  touch(record: MessageRecord): void {
+  touch(record: MessageRecord, opts: { keepLastModified?: boolean } = {}): void {
     record.changeSeq = this.nextSeq();
+    record.changedAt = Date.now();
     const byChange = record.mailbox.folders.get(record.message.parentFolderId)?.byChange;
     byChange?.delete(record.message.id);
     byChange?.set(record.message.id, record.changeSeq);
+    if (opts.keepLastModified) return;
     record.message.changeKey = changeKey();
     record.message.lastModifiedDateTime = graphTime(Date.now());
   }
@@ -269,7 +275,7 @@ export class MailStore {
       isRead: seed.isRead ?? false,
       importance: seed.importance ?? 'normal',
       receivedDateTime: normaliseTime(received),
-      sentDateTime: normaliseTime(received),
+      sentDateTime: normaliseTime(seed.sentDateTime ?? received),
       internetMessageId: seed.internetMessageId ?? `<${exchangeId('sim').slice(3, 30)}@${this.tenantDomain}>`,
       attachments: (seed.attachments ?? []).map((a) => this.attachmentFromSeed(mailbox, a)),
     });
@@ -284,13 +290,28 @@ export class MailStore {
         contentId: seed.contentId ?? null,
       });
     }
+    if (seed.kind === 'contact' || seed.kind === 'event') {
+      const text = seed.kind === 'contact' ? renderVCard(seed.contact) : renderICalendar(seed.event);
+      return {
+        '@odata.type': '#microsoft.graph.itemAttachment',
+        id: exchangeId('AAMkAGA'),
+        name: seed.name,
+        // Graph gives no content type for item attachments (attachment-get page: "contentType": null).
+        contentType: null,
+        size: 1024 + text.length,
+        isInline: false,
+        lastModifiedDateTime: graphTime(Date.now()),
+        content: Buffer.alloc(0),
+        ...(seed.kind === 'contact' ? { contact: { ...seed.contact } } : { event: { ...seed.event } }),
+      };
+    }
     if (seed.kind === 'item') {
       const item = this.fromSeed(mailbox, seed.message);
       return {
         '@odata.type': '#microsoft.graph.itemAttachment',
         id: exchangeId('AAMkAGA'),
         name: seed.name,
-        contentType: 'message/rfc822',
+        contentType: null,
         size: 2048 + item.body.content.length,
         isInline: false,
         lastModifiedDateTime: graphTime(Date.now()),
@@ -459,6 +480,21 @@ export function defaultHeaders(
   );
   for (const [name, value] of Object.entries(extra)) headers.push({ name, value });
   return headers;
+}
+
+/** Bytes of `n` raw bytes once base64-encoded, as they travel in MIME. */
+export function base64Size(n: number): number {
+  return Math.ceil(n / 3) * 4;
+}
+
+/**
+ * The size Exchange holds a message to against MaxSendSize: its MIME size, in which attachments are base64-encoded
+ * (Exchange's message-size-limits page: encoding adds about 33%). Headers are estimated at 1 KB.
+ */
+export function messageSize(message: StoredMessage): number {
+  let size = 1024 + Buffer.byteLength(message.subject) + Buffer.byteLength(message.body.content);
+  for (const a of message.attachments) size += base64Size(a.size);
+  return size;
 }
 
 /** A deep copy of a message (attachment bytes are shared: they are never mutated). */

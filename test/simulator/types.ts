@@ -1,4 +1,5 @@
 /** Public types of the Graph + identity simulator (test-only, never shipped). */
+import type { Quirks } from './quirks';
 
 export type Operation =
   | 'token'
@@ -119,6 +120,20 @@ export interface SimulatorOptions {
   /** Device code lifetime (default 900 s) and polling interval (default 5 s), as Entra answers. */
   deviceCodeLifetimeSec?: number;
   deviceCodeIntervalSec?: number;
+  /** Seed of the generator the random quirks draw from (default 10): the same seed repeats a run. */
+  seed?: number;
+  /** Nondeterministic quirks to turn on from the start (all off by default); see quirks.ts. */
+  quirks?: Partial<Quirks>;
+  /** false: a cloud without message delta (the delta route answers 400 ErrorInvalidIdMalformed). Default true. */
+  messageDelta?: boolean;
+  /** A move keeps lastModifiedDateTime and changeKey (default false: the moved copy gets new ones). */
+  moveKeepsLastModified?: boolean;
+  /** Largest request body (default 4 MiB = 4,194,304 bytes); larger ones answer 413. */
+  maxRequestBytes?: number;
+  /** Maximum message size of every mailbox (default 35 MiB, Exchange Online's MaxSendSize; admins may raise it to 150 MiB). */
+  maxMessageBytes?: number;
+  /** Upload volume per app and mailbox (default 150 MiB per 5 minutes); null = unlimited. */
+  uploadLimit?: { bytes: number; windowMs: number } | null;
 }
 
 export interface FaultMatch {
@@ -146,6 +161,8 @@ export interface SeedMessage {
   isRead?: boolean;
   importance?: 'low' | 'normal' | 'high';
   receivedDateTime?: string;
+  /** Defaults to receivedDateTime; $search orders by it. */
+  sentDateTime?: string;
   headers?: Record<string, string>;
   internetMessageId?: string;
   attachments?: SeedAttachment[];
@@ -161,7 +178,29 @@ export type SeedAttachment =
       contentId?: string;
     }
   | { kind: 'item'; name: string; message: SeedMessage }
+  | { kind: 'contact'; name: string; contact: SeedContact }
+  | { kind: 'event'; name: string; event: SeedEvent }
   | { kind: 'reference'; name: string; sourceUrl?: string };
+
+/** A contact attached to a mail as an item attachment ($value is a vCard). */
+export interface SeedContact {
+  displayName: string;
+  givenName?: string;
+  surname?: string;
+  email?: string;
+  phone?: string;
+  company?: string;
+}
+
+/** An event attached to a mail as an item attachment ($value is an iCalendar). */
+export interface SeedEvent {
+  subject: string;
+  /** ISO date-times (UTC). */
+  start: string;
+  end: string;
+  location?: string;
+  organizer?: string;
+}
 
 export interface Recipient {
   emailAddress: { name: string; address: string };
@@ -174,7 +213,8 @@ export interface StoredAttachment {
     | '#microsoft.graph.referenceAttachment';
   id: string;
   name: string;
-  contentType: string;
+  /** null for item attachments (Graph's get-attachment example). */
+  contentType: string | null;
   size: number;
   isInline: boolean;
   lastModifiedDateTime: string;
@@ -183,6 +223,9 @@ export interface StoredAttachment {
   content: Buffer;
   /** The attached message of an item attachment. */
   item?: StoredMessage;
+  /** The attached contact or event of an item attachment. */
+  contact?: SeedContact;
+  event?: SeedEvent;
   sourceUrl?: string;
 }
 

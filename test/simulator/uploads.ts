@@ -88,8 +88,18 @@ export async function uploadChunk(state: SimState, req: UploadRequest): Promise<
   if (rule?.kind === 'drop' && !rule.after) throw new DropConnection();
   if (rule?.kind === 'slow') await delay(rule.delayMs);
   try {
+    state.uploadVolume.admit(`${session.appId}|${session.mailbox}`, req.body.length);
     const outcome = await state.limits.run(session.mailbox, async () => applyChunk(state, req));
     if (rule?.kind === 'drop') throw new DropConnection();
+    if (rule?.kind === 'failAfter') {
+      // The chunk was stored; the answer is an error anyway.
+      throw new GraphFailure(
+        rule.status,
+        rule.code,
+        'The service is temporarily unavailable. Please retry later.',
+        rule.retryAfter === null ? {} : { 'Retry-After': String(rule.retryAfter) },
+      );
+    }
     return { ...outcome, mailbox, malformed: rule?.kind === 'malformed' };
   } catch (err) {
     if (err instanceof GraphFailure) {
@@ -131,6 +141,16 @@ function applyChunk(state: SimState, req: UploadRequest): Outcome {
     Number(req.headers['content-length']) !== req.body.length
   ) {
     throw rangeError('The Content-Length does not match the body.');
+  }
+  const target = state.store.findMailbox(session.mailbox)?.messages.get(session.messageId);
+  if (target) {
+    try {
+      // Exchange stores the bytes as they come: the chunk that takes the item over MaxSendSize fails (docs issue 15579).
+      state.checkMessageSize(session.mailbox, target.message, session.received + req.body.length);
+    } catch (err) {
+      state.uploads.delete(session.id);
+      throw err;
+    }
   }
   session.chunks.push(req.body);
   session.received += req.body.length;

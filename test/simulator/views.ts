@@ -83,8 +83,33 @@ export function attachmentView(
     view.contentLocation = null;
     if (opts.withContent !== false) view.contentBytes = attachment.content.toString('base64');
   }
-  if (attachment['@odata.type'] === '#microsoft.graph.itemAttachment' && opts.expandItem && attachment.item) {
-    view.item = { '@odata.type': '#microsoft.graph.message', ...messageView(attachment.item) };
+  if (attachment['@odata.type'] === '#microsoft.graph.itemAttachment' && opts.expandItem) {
+    if (attachment.item)
+      view.item = { '@odata.type': '#microsoft.graph.message', ...messageView(attachment.item) };
+    else if (attachment.contact) {
+      const c = attachment.contact;
+      view.item = {
+        '@odata.type': '#microsoft.graph.contact',
+        id: '',
+        displayName: c.displayName,
+        givenName: c.givenName ?? null,
+        surname: c.surname ?? null,
+        companyName: c.company ?? null,
+        emailAddresses: c.email ? [{ name: c.displayName, address: c.email }] : [],
+        businessPhones: c.phone ? [c.phone] : [],
+      };
+    } else if (attachment.event) {
+      const e = attachment.event;
+      view.item = {
+        '@odata.type': '#microsoft.graph.event',
+        id: '',
+        subject: e.subject,
+        start: { dateTime: e.start.replace(/Z$/, ''), timeZone: 'UTC' },
+        end: { dateTime: e.end.replace(/Z$/, ''), timeZone: 'UTC' },
+        location: { displayName: e.location ?? '' },
+        organizer: e.organizer ? { emailAddress: { name: e.organizer, address: e.organizer } } : null,
+      };
+    }
   }
   return view;
 }
