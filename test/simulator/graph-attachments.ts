@@ -57,14 +57,14 @@ export function getAttachmentValue(ctx: HandlerContext): GraphReply {
   const attachment = pathAttachment(ctx);
   // Item attachments: MIME for a message, vCard for a contact, iCalendar for an event (attachment-get page).
   if (attachment['@odata.type'] === '#microsoft.graph.itemAttachment') {
-    const text = attachment.contact
-      ? renderVCard(attachment.contact)
+    const raw = attachment.contact
+      ? Buffer.from(renderVCard(attachment.contact), 'utf8')
       : attachment.event
-        ? renderICalendar(attachment.event)
+        ? Buffer.from(renderICalendar(attachment.event), 'utf8')
         : attachment.item
           ? renderMime(attachment.item)
-          : '';
-    return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: text };
+          : Buffer.alloc(0);
+    return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: raw };
   }
   if (attachment['@odata.type'] === '#microsoft.graph.referenceAttachment') {
     // "Attempting to get the $value of a reference attachment returns HTTP 405."

@@ -354,6 +354,22 @@ export class Simulator {
     else this.state.maxMessageBytes = bytes;
   }
 
+  /** The request, message and upload limits in force (for one mailbox's message size when named). */
+  tenantLimits(mailbox?: string): {
+    maxRequestBytes: number;
+    maxMessageBytes: number;
+    uploadLimit: { bytes: number; windowMs: number } | null;
+  } {
+    const upload = this.state.uploadVolume.limit;
+    return {
+      maxRequestBytes: this.state.maxRequestBytes,
+      maxMessageBytes: mailbox
+        ? this.state.maxMessageSize(this.store.mailbox(mailbox).address)
+        : this.state.maxMessageBytes,
+      uploadLimit: upload && { ...upload },
+    };
+  }
+
   /** Upload volume per app and mailbox (PATCH/POST/PUT bodies); null = unlimited. Default 150 MiB per 5 minutes. */
   setUploadLimit(limit: { bytes: number; windowMs: number } | null): void {
     if (limit && (!(limit.bytes > 0) || !(limit.windowMs > 0)))
