@@ -21,6 +21,14 @@ function mail(extra: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
+/** PUTs byte ranges to an upload URL. */
+function uploader(sim: Simulator, url: string, size: number, fill: number) {
+  return (from: number, to: number) =>
+    rawClient(sim).put(url, Buffer.alloc(to - from + 1, fill), {
+      headers: { 'Content-Range': `bytes ${from}-${to}/${size}`, 'Content-Type': 'application/octet-stream' },
+    });
+}
+
 function headers(n: number): { name: string; value: string }[] {
   return Array.from({ length: n }, (_, i) => ({ name: `x-custom-${i + 1}`, value: `v${i + 1}` }));
 }
@@ -152,14 +160,7 @@ describe('simulator fidelity: sending', function () {
     const session = await graph.post(msgPath(id, '/attachments/createUploadSession'), {
       AttachmentItem: { attachmentType: 'file', name: 'big.bin', size },
     });
-    const url = session.data.uploadUrl as string;
-    const put = (from: number, to: number) =>
-      rawClient(sim).put(url, Buffer.alloc(to - from + 1, 2), {
-        headers: {
-          'Content-Range': `bytes ${from}-${to}/${size}`,
-          'Content-Type': 'application/octet-stream',
-        },
-      });
+    const put = uploader(sim, session.data.uploadUrl as string, size, 2);
     assert.equal((await put(0, MiB - 1)).status, 200);
     assert.equal((await put(MiB, 2 * MiB - 1)).status, 429);
   });
@@ -213,14 +214,7 @@ describe('simulator fidelity: sending', function () {
         AttachmentItem: { attachmentType: 'file', name: 'big.bin', size },
       });
       assert.equal(session.status, 201);
-      const url = session.data.uploadUrl as string;
-      const put = (from: number, to: number) =>
-        rawClient(sim).put(url, Buffer.alloc(to - from + 1, 3), {
-          headers: {
-            'Content-Range': `bytes ${from}-${to}/${size}`,
-            'Content-Type': 'application/octet-stream',
-          },
-        });
+      const put = uploader(sim, session.data.uploadUrl as string, size, 3);
       assert.equal((await put(0, MiB - 1)).status, 200);
       const crossing = await put(MiB, 2 * MiB - 1);
       assert.equal(crossing.status, 400);

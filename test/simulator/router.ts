@@ -288,8 +288,8 @@ export function failureReply(
   };
 }
 
-/** Applies a fault that answers instead of the operation; undefined when the operation should run. */
-function faultReply(rule: FaultRule): GraphFailure | undefined {
+/** The answer of a throttle or fail fault (failAfter: after the operation); undefined for other faults. */
+export function faultReply(rule: FaultRule): GraphFailure | undefined {
   if (rule.kind === 'throttle') {
     return new GraphFailure(
       429,

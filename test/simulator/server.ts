@@ -6,7 +6,15 @@ import type { Socket } from 'node:net';
 import { runBatch } from './batch';
 import { GraphFailure, tooLarge } from './errors';
 import { delay, DropConnection } from './faults';
-import { executeGraph, failureReply, finish, type GraphCall, type GraphReply, type Outcome } from './router';
+import {
+  executeGraph,
+  failureReply,
+  faultReply,
+  finish,
+  type GraphCall,
+  type GraphReply,
+  type Outcome,
+} from './router';
 import type { SimState } from './state';
 import type { Operation, RequestRecord } from './types';
 import { answerIdentity } from './token-endpoint';
@@ -225,15 +233,8 @@ export class Transport {
       if (call.bodyBytes > state.maxRequestBytes) throw tooLarge();
       const reply = await runBatch(state, call, authorization, (entry) => this.record(entry));
       if (rule?.kind === 'drop') throw new DropConnection();
-      if (rule?.kind === 'failAfter') {
-        // The items ran; the answer is an error anyway.
-        throw new GraphFailure(
-          rule.status,
-          rule.code,
-          'The service is temporarily unavailable. Please retry later.',
-          rule.retryAfter === null ? {} : { 'Retry-After': String(rule.retryAfter) },
-        );
-      }
+      // The items ran; the answer is an error anyway.
+      if (rule?.kind === 'failAfter') throw faultReply(rule) as GraphFailure;
       return finish(state, call.path, { reply, ...base, malformed: rule?.kind === 'malformed' });
     } catch (err) {
       if (!(err instanceof GraphFailure)) throw err;

@@ -2,7 +2,7 @@
 import { GraphFailure, graphErrorBody, notFound } from './errors';
 import { delay, DropConnection } from './faults';
 import { graphTime } from './ids';
-import type { Outcome } from './router';
+import { faultReply, type Outcome } from './router';
 import type { SimState } from './state';
 import { fileAttachment, refreshDerived } from './store';
 import { UPLOAD_SESSION_MS } from './graph-attachments';
@@ -91,15 +91,8 @@ export async function uploadChunk(state: SimState, req: UploadRequest): Promise<
     state.uploadVolume.admit(`${session.appId}|${session.mailbox}`, req.body.length);
     const outcome = await state.limits.run(session.mailbox, async () => applyChunk(state, req));
     if (rule?.kind === 'drop') throw new DropConnection();
-    if (rule?.kind === 'failAfter') {
-      // The chunk was stored; the answer is an error anyway.
-      throw new GraphFailure(
-        rule.status,
-        rule.code,
-        'The service is temporarily unavailable. Please retry later.',
-        rule.retryAfter === null ? {} : { 'Retry-After': String(rule.retryAfter) },
-      );
-    }
+    // The chunk was stored; the answer is an error anyway.
+    if (rule?.kind === 'failAfter') throw faultReply(rule) as GraphFailure;
     return { ...outcome, mailbox, malformed: rule?.kind === 'malformed' };
   } catch (err) {
     if (err instanceof GraphFailure) {

@@ -2,7 +2,17 @@
  * Action none against Graph's delta quirks (issue 10): partial items, mail that shows up late with an old
  * receivedDateTime, and a search index that lags. They need the simulator's quirks to be forced.
  */
-import { assertOnceEach, numbered, type Scenario } from '../harness';
+import { assertOnceEach, numbered, type Scenario, type Target } from '../harness';
+
+/** Flags a mail through Graph, as a mailbox rule would: Exchange counts it as changed. */
+async function flag(t: Target, id: string): Promise<void> {
+  await t.api.client.request({
+    method: 'PATCH',
+    path: `/users/${encodeURIComponent(t.mailbox)}/messages/${encodeURIComponent(id)}`,
+    body: { flag: { flagStatus: 'flagged' } },
+    mailbox: t.mailbox,
+  });
+}
 
 export const scenarios: Scenario[] = [
   {
@@ -19,12 +29,7 @@ export const scenarios: Scenario[] = [
       const later = await t.seed(folder, numbered('partial later', 2));
       // A rule flags the new mail before the node sees it: the next round reports it as changed, and partially.
       const flagged = sim.messages(t.mailbox, folder).find((m) => m.subject === later[0]);
-      await t.api.client.request({
-        method: 'PATCH',
-        path: `/users/${encodeURIComponent(t.mailbox)}/messages/${encodeURIComponent(String(flagged?.id))}`,
-        body: { flag: { flagStatus: 'flagged' } },
-        mailbox: t.mailbox,
-      });
+      await flag(t, String(flagged?.id));
       sim.setQuirks({ deltaPartialItems: 1 });
       try {
         await r.pollUntilQuiet();
@@ -73,12 +78,7 @@ export const scenarios: Scenario[] = [
         await new Promise((resolve) => setTimeout(resolve, 350));
         // A rule flags the older match: the index takes it in again, so for a while only the newer one is found.
         const id = sim.messages(t.mailbox, folder).find((m) => m.subject === older)?.id;
-        await t.api.client.request({
-          method: 'PATCH',
-          path: `/users/${encodeURIComponent(t.mailbox)}/messages/${encodeURIComponent(String(id))}`,
-          body: { flag: { flagStatus: 'flagged' } },
-          mailbox: t.mailbox,
-        });
+        await flag(t, String(id));
         await r.receiver.pollOnce();
         await new Promise((resolve) => setTimeout(resolve, 350));
         await r.pollUntilQuiet();
