@@ -33,14 +33,14 @@ import { randomBytes } from 'node:crypto';
 import { Connection } from '../../src/graph/connection';
 import type { MailApi } from '../../src/graph/mail-api';
 import type { InboundMail } from '../../src/mail/inbound';
-import { pathSegment } from '../../src/mail/odata';
+import { pathSegment } from '../../src/graph/odata';
 import { buildOutgoingMail, sendMailRequestBody } from '../../src/mail/outbound';
 import {
   memoryCursorStore,
-  normaliseReceiveOptions,
+  readReceiveOptions,
   Receiver,
   renderNotice,
-  type ReceiveOptions,
+  type ReceiveProperties,
 } from '../../src/receive';
 import { Sender } from '../../src/send';
 import { DEFAULT_APP, startSimulator, type Simulator } from '../simulator';
@@ -185,12 +185,12 @@ export abstract class Target {
   }
 
   /** A Receiver on this target that records deliveries. */
-  receiver(raw: Partial<Record<keyof ReceiveOptions, unknown>>): RecordingReceiver {
+  receiver(raw: Partial<ReceiveProperties>): RecordingReceiver {
     const delivered: InboundMail[] = [];
     const problems: string[] = [];
     const receiver = new Receiver(
       this.connection.mailbox(this.mailbox),
-      normaliseReceiveOptions({ mailbox: this.mailbox, maxMessages: 0, ...raw }),
+      readReceiveOptions({ username: this.mailbox, maxMessages: 0, ...raw }),
       memoryCursorStore(),
       {
         deliver: (mail) => {
