@@ -4,8 +4,10 @@
  */
 import type { Connection } from '../src/graph/connection';
 import { pathSegment } from '../src/graph/odata';
-import { memoryCursorStore, Receiver, renderNotice, type ReceiveAction } from '../src/receive';
-import { readReceiveOptions } from '../src/receive/options';
+import { Receiver } from '../src/receive';
+import { memoryCursorStore } from '../src/receive/cursor';
+import { readReceiveOptions, type ReceiveAction } from '../src/receive/options';
+import { englishText } from '../src/red/catalogue';
 import { collectGarbage, RssSampler } from './measure';
 import type { SimCounters, SimProcess } from './sim-control';
 
@@ -46,7 +48,7 @@ export async function receiveWithEngine(
         ids.add(mail.o365.id);
       },
       mailFailed: (err) => problems.push(err.message),
-      warn: (notice) => problems.push(renderNotice(notice)),
+      warn: (notice) => problems.push(englishText(`o365-mail-in.errors.${notice.key}`, notice.subs)),
     },
   );
   await api.probe(); // token and TLS session first: the run measures mail, not the sign-in

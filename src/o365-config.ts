@@ -15,36 +15,8 @@ const UNCHANGED_PASSWORD = '__PWRD__';
 export = function register(RED: NodeRED): void {
   function O365ConfigNode(this: AccountNode, config: ConfigProperties) {
     RED.nodes.createNode(this, config);
-    const settings = readConfigSettings(config, this.credentials);
-    const users = new Set<AccountUser>();
-    let connection: Connection | undefined;
-    let configError: Error | undefined;
-    try {
-      connection = new Connection(settings, readConnectionOptions(RED.settings?.o365));
-    } catch (err) {
-      configError = err as Error;
-    }
-
-    this.connection = () => {
-      if (!connection) throw configError ?? new Error('account not ready');
-      return connection;
-    };
-    this.attach = (user) => {
-      users.add(user);
-      if (configError) user.status(errorStatus(RED, configError));
-      return () => users.delete(user);
-    };
-    this.reportAccountProblem = (err: O365Error) => {
-      const status = errorStatus(RED, err);
-      for (const user of users) user.status(status);
-    };
-    this.on('close', (_removed, done) => {
-      connection?.close();
-      users.clear();
-      done();
-    });
+    new ConfigNode(RED, this, config);
   }
-
   RED.nodes.registerType('o365-config', O365ConfigNode, {
     credentials: {
       clientSecret: { type: 'password' },
@@ -63,6 +35,50 @@ export = function register(RED: NodeRED): void {
     },
   );
 };
+
+/** One o365-config node: the connection its users share, and account problems shown on every one of them. */
+class ConfigNode {
+  private readonly users = new Set<AccountUser>();
+  /** The shared connection, or why there is none (a ConfigError naming the property). */
+  private readonly state: { connection: Connection } | { error: Error };
+
+  constructor(
+    private readonly RED: NodeRED,
+    node: AccountNode,
+    config: ConfigProperties,
+  ) {
+    try {
+      const settings = readConfigSettings(config, node.credentials);
+      this.state = { connection: new Connection(settings, readConnectionOptions(RED.settings?.o365)) };
+    } catch (err) {
+      this.state = { error: err as Error };
+    }
+    node.connection = () => {
+      if ('error' in this.state) throw this.state.error;
+      return this.state.connection;
+    };
+    node.attach = (user) => this.attach(user);
+    node.reportAccountProblem = (err) => this.report(err);
+    node.on('close', (_removed, done) => {
+      if ('connection' in this.state) this.state.connection.close();
+      this.users.clear();
+      done();
+    });
+  }
+
+  /** A node that uses this account; a configuration problem shows on it at once. */
+  private attach(user: AccountUser): () => void {
+    this.users.add(user);
+    if ('error' in this.state) user.status(errorStatus(this.RED, this.state.error));
+    return () => this.users.delete(user);
+  }
+
+  /** An account problem (sign-in, permission) one node met, shown on every node that uses the account. */
+  private report(err: O365Error): void {
+    const status = errorStatus(this.RED, err);
+    for (const user of this.users) user.status(status);
+  }
+}
 
 /** Runs Test connection on the dialog's values; stored credentials stand in for unchanged password fields. */
 async function runTest(RED: NodeRED, body: unknown) {

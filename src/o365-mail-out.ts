@@ -1,23 +1,23 @@
 /**
- * o365-mail-out: sends one mail per input message through Microsoft Graph. Glue only: fields are evaluated per
- * message (src/send/input), the mail is built and checked (src/mail), sent once (src/send/sender), and input waits
- * its turn in an ordered queue (src/send/queue) of at most 4 sends at a time.
+ * o365-mail-out: sends one mail per input message through Microsoft Graph. Glue only: settings are read by
+ * src/red/settings.ts, each message becomes a checked mail in src/send/input.ts (src/mail builds it), is sent once by
+ * src/send/sender.ts, and waits its turn in an ordered queue (src/send/queue.ts) of at most 4 sends at a time.
  */
-import type { Connection } from './graph/connection';
 import type { GraphClient } from './graph/client';
+import type { Connection } from './graph/connection';
 import { MAILBOX_CONCURRENCY } from './graph/limiter';
-import { SendErrorCodes } from './graph/error-codes';
-import { messageOf } from './graph/errors';
-import type { RetryNotice } from './graph/types';
-import { buildOutgoingMail } from './mail/outbound';
-import { badInput, closedBeforeSending, SendError } from './send/errors';
-import { Evaluate, MailOutSettings, resolveSend } from './send/input';
+import { asSendError, badInput, closedBeforeSending, SendError } from './send/errors';
+import { Evaluate, MailOutSettings, prepareSend } from './send/input';
 import { SendQueue } from './send/queue';
-import { Sender, SendResult } from './send/sender';
+import { Sender, SendResult, sentFields } from './send/sender';
+import { catalogueText } from './red/catalogue';
+import { noAccountText, notCaughtText, sendProblemText, settingsProblemText } from './red/messages';
 import type { MailOutProperties } from './red/properties';
 import { readMailOutSettings } from './red/settings';
-import { isAccountProblem, reasonText, text } from './red/status';
-import { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
+import { isAccountProblem, problemStatus, reasonText, retryStatus } from './red/status';
+import type { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
+
+const TYPE = 'o365-mail-out';
 
 interface Job {
   msg: NodeMessage;
@@ -33,14 +33,15 @@ export = function register(RED: NodeRED): void {
     RED.nodes.createNode(this, config);
     new MailOutNode(RED, this, config);
   }
-  RED.nodes.registerType('o365-mail-out', O365MailOutNode);
+  RED.nodes.registerType(TYPE, O365MailOutNode);
 };
 
 /** One o365-mail-out node: its queue, senders, status, input and close handlers. */
 class MailOutNode {
   private readonly account: AccountNode | null;
   private readonly settings: MailOutSettings | undefined;
-  private readonly settingsProblem: string | undefined;
+  /** Why the node cannot send at all (no account, settings that cannot work); every input is refused with it. */
+  private readonly problem: string | undefined;
   private readonly queue: SendQueue<Job>;
   private readonly senders = new Map<string, Sender>();
   private connection: Connection | undefined;
@@ -57,15 +58,15 @@ class MailOutNode {
     try {
       this.settings = readMailOutSettings(config);
     } catch (err) {
-      this.settingsProblem = messageOf(err);
+      this.problem = settingsProblemText(RED, TYPE, err);
     }
+    if (!this.account) this.problem = noAccountText(RED, TYPE);
     this.queue = new SendQueue<Job>((job, signal) => this.deliver(job, signal), {
       concurrency: MAILBOX_CONCURRENCY,
       onChange: (running, waiting) => this.showProgress(running, waiting),
     });
     const detach = this.account ? this.account.attach(node) : () => undefined;
-    if (!this.account) this.showProblem(this.noAccount());
-    else if (this.settingsProblem) this.showProblem(this.settingsProblem);
+    if (this.problem) this.showProblem(this.problem);
 
     node.on('input', (msg, send, done) => {
       const job: Job = { msg, send: (m) => send(m), done };
@@ -93,22 +94,13 @@ class MailOutNode {
         job.done(error);
       } catch (cloneError) {
         // Node-RED copies the message for Catch nodes; one it cannot copy (nested too deep) must not hide the error.
-        this.node.error(`${error.message} (not passed to Catch nodes: ${messageOf(cloneError)})`);
+        this.node.error(notCaughtText(this.RED, error, cloneError));
       }
       return;
     }
     const { mailbox, result } = output;
     for (const warning of result.warnings) this.node.warn(warning);
-    const o365: Record<string, unknown> = {
-      mailbox,
-      sent: true,
-      path: result.path,
-      savedToSentItems: result.savedToSentItems,
-      attachments: result.attachments,
-    };
-    if (result.internetMessageId) o365.internetMessageId = result.internetMessageId;
-    if (result.warnings.length) o365.warnings = result.warnings;
-    job.msg.o365 = o365;
+    job.msg.o365 = sentFields(mailbox, result);
     this.sent++;
     this.lastError = undefined;
     job.send(job.msg);
@@ -119,26 +111,22 @@ class MailOutNode {
     msg: NodeMessage,
     signal: AbortSignal,
   ): Promise<{ mailbox: string; result: SendResult }> {
-    if (!this.account) throw badInput(this.noAccount());
-    if (!this.settings) throw badInput(this.settingsProblem ?? 'invalid settings');
-    const { mailbox, request } = await resolveSend(this.settings, msg, this.evaluatorFor(msg));
-    let mail;
-    try {
-      mail = buildOutgoingMail(request);
-    } catch (err) {
-      throw badInput(messageOf(err));
-    }
+    if (!this.account || !this.settings) throw badInput(this.problem as string);
+    const { mailbox, mail } = await prepareSend(this.settings, msg, this.evaluatorFor(msg));
     if (signal.aborted) throw closedBeforeSending('the node closed before sending');
-    const result = await this.senderFor(mailbox).send(mail, this.settings.save, signal);
+    const result = await this.senderFor(this.account, mailbox).send(mail, this.settings.save, signal);
     return { mailbox, result };
   }
 
   /** The sender of a mailbox, on this node's own client, so throttling shows in this node's status. */
-  private senderFor(mailbox: string): Sender {
-    const connection = (this.account as AccountNode).connection();
+  private senderFor(account: AccountNode, mailbox: string): Sender {
+    const connection = account.connection();
     if (connection !== this.connection || !this.client) {
       this.connection = connection;
-      this.client = connection.client((notice) => this.showRetry(notice));
+      this.client = connection.client((notice) => {
+        const status = retryStatus(this.RED, notice);
+        if (status) this.node.status(status);
+      });
       this.senders.clear();
     }
     const key = mailbox.toLowerCase();
@@ -163,63 +151,30 @@ class MailOutNode {
   /** Running sends may finish (bounded); queued ones are told they were not sent. */
   private async close(): Promise<void> {
     const notStarted = await this.queue.close();
-    for (const job of notStarted) {
-      job.done(closedBeforeSending('the node closed before its turn'));
-    }
+    for (const job of notStarted) job.done(closedBeforeSending('the node closed before its turn'));
   }
 
   private showProgress(running: number, waiting: number): void {
     const { RED } = this;
     if (running > 0) {
-      const label =
+      const text =
         waiting > 0
-          ? text(RED, 'o365-mail-out.status.queued', 'sending · __count__ queued', { count: waiting })
-          : text(RED, 'o365-mail-out.status.sending', 'sending');
-      this.node.status({ fill: 'blue', shape: 'dot', text: label });
+          ? catalogueText(RED, 'o365-mail-out.status.queued', { count: waiting })
+          : catalogueText(RED, 'o365-mail-out.status.sending');
+      this.node.status({ fill: 'blue', shape: 'dot', text });
     } else if (this.lastError) {
       const error = this.lastError;
-      this.showProblem(error.o365Error ? reasonText(RED, error.o365Error) : this.shortReason(error));
+      this.showProblem(error.o365Error ? reasonText(RED, error.o365Error) : sendProblemText(RED, error));
     } else if (this.sent > 0) {
-      const sent = text(RED, 'o365-mail-out.status.sent', '__count__ sent', { count: this.sent });
-      this.node.status({ fill: 'green', shape: 'dot', text: sent });
+      const text = catalogueText(RED, 'o365-mail-out.status.sent', { count: this.sent });
+      this.node.status({ fill: 'green', shape: 'dot', text });
     } else {
       this.node.status({});
     }
   }
 
-  private showRetry(notice: RetryNotice): void {
-    const seconds = Math.max(1, Math.ceil(notice.delayMs / 1000));
-    const retrying = text(this.RED, 'o365-mail-out.status.throttled', 'throttled, retrying in __seconds__s', {
-      seconds,
-    });
-    this.node.status({ fill: 'yellow', shape: 'ring', text: retrying });
-  }
-
   private showProblem(reason: string): void {
-    const label = text(this.RED, 'o365-mail-out.status.error', '__reason__', { reason: reason.slice(0, 60) });
-    this.node.status({ fill: 'red', shape: 'ring', text: label });
+    const text = catalogueText(this.RED, 'o365-mail-out.status.error', { reason: reason.slice(0, 60) });
+    this.node.status(problemStatus(text));
   }
-
-  /** A status-sized reason for a failure Microsoft 365 did not explain (bad input, a closed node). */
-  private shortReason(err: SendError): string {
-    if (err.code === SendErrorCodes.badInput) return err.problem;
-    const key = err.code === SendErrorCodes.closed ? 'closed' : err.outcome;
-    const fallback = {
-      closed: 'not sent: node closed',
-      unknown: 'may not have been sent',
-      'not-sent': 'not sent',
-    };
-    return text(this.RED, `o365-mail-out.status.${key}`, fallback[key]);
-  }
-
-  private noAccount(): string {
-    return text(this.RED, 'o365-mail-out.errors.no-account', 'no Microsoft 365 account configured');
-  }
-}
-
-/** Every failure leaves as a SendError, so the message says whether the mail went. */
-function asSendError(err: unknown): SendError {
-  if (err instanceof SendError) return err;
-  // Reached only before a send request was made (no account connection, a mailbox name Graph cannot take).
-  return new SendError({ code: SendErrorCodes.failed, problem: messageOf(err) }, err);
 }

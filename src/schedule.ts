@@ -122,7 +122,7 @@ export const DEFAULT_CRON = '0 */5 * * * ?';
 export const DEFAULT_INTERVAL_SECONDS = 300;
 
 /**
- * Reads and checks the polling properties (defaults per SPEC: cron `0 *\/5 * * * ?`, 300 s, poll on start). Throws a
+ * Reads and checks the polling properties (defaults as README.md gives them: cron `0 *\/5 * * * ?`, 300 s, poll on start). Throws a
  * ConfigError naming `pollType`, `cron`, `interval` or `pollOnStart`; `detail` holds the schedule's own problem.
  */
 export function readPollSettings(

@@ -1,4 +1,4 @@
-/** Incoming mail: a Graph message and its attachments -> the fields of a Node-RED msg (SPEC o365-mail-in). */
+/** Incoming mail: a Graph message and its attachments -> the fields of a Node-RED msg (README.md, o365-mail-in "Output message"). */
 import { safeFilename } from './attachments';
 import { guessContentType } from './content-type';
 
@@ -280,4 +280,22 @@ export function mapInboundMessage(
   if (replyTo) mail.o365.replyTo = replyTo;
   if (warnings.length) mail.o365.warnings = warnings;
   return mail;
+}
+
+/** The Node-RED msg of one mail (README.md, o365-mail-in "Output message"): its fields, `msg.html` only for an HTML body. */
+export function inboundMessage(mail: InboundMail): Record<string, unknown> {
+  const msg: Record<string, unknown> = {
+    payload: mail.payload,
+    topic: mail.topic,
+    from: mail.from,
+    to: mail.to,
+    cc: mail.cc,
+    bcc: mail.bcc,
+    date: mail.date,
+    header: mail.header,
+    attachments: mail.attachments,
+    o365: mail.o365,
+  };
+  if (mail.html !== undefined) msg.html = mail.html;
+  return msg;
 }

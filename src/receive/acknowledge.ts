@@ -32,13 +32,23 @@ export async function acknowledgeAll(
   signal?: AbortSignal,
   repeatUnknown = true,
 ): Promise<AckOutcome[]> {
-  const first = await acknowledgeChunks(api, ids, action, destinationId, signal);
+  const request: AckRequest = { action, destinationId, signal };
+  const inChunks = async (list: string[]) => {
+    const chunks: string[][] = [];
+    for (let i = 0; i < list.length; i += BATCH_SIZE) chunks.push(list.slice(i, i + BATCH_SIZE));
+    return (await Promise.all(chunks.map((chunk) => acknowledgeChunk(api, chunk, request)))).flat();
+  };
+  const first = await inChunks(ids);
   const again = first.filter((o) => !o.ok && worthRepeating(o.error, repeatUnknown)).map((o) => o.id);
   if (again.length === 0) return first;
-  const second = new Map(
-    (await acknowledgeChunks(api, again, action, destinationId, signal)).map((o) => [o.id, o]),
-  );
+  const second = new Map((await inChunks(again)).map((o) => [o.id, o]));
   return first.map((o) => second.get(o.id) ?? o);
+}
+
+interface AckRequest {
+  action: AcknowledgeAction;
+  destinationId: string | undefined;
+  signal?: AbortSignal;
 }
 
 function worthRepeating(error: Error | undefined, repeatUnknown: boolean): boolean {
@@ -47,33 +57,13 @@ function worthRepeating(error: Error | undefined, repeatUnknown: boolean): boole
   return repeatUnknown && (status === undefined || status >= 500);
 }
 
-async function acknowledgeChunks(
-  api: ReceiveApi,
-  ids: string[],
-  action: AcknowledgeAction,
-  destinationId: string | undefined,
-  signal?: AbortSignal,
-): Promise<AckOutcome[]> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += BATCH_SIZE) chunks.push(ids.slice(i, i + BATCH_SIZE));
-  const results = await Promise.all(
-    chunks.map((chunk) => acknowledgeChunk(api, chunk, action, destinationId, signal)),
-  );
-  return results.flat();
-}
-
-async function acknowledgeChunk(
-  api: ReceiveApi,
-  ids: string[],
-  action: AcknowledgeAction,
-  destinationId: string | undefined,
-  signal?: AbortSignal,
-): Promise<AckOutcome[]> {
+/** One `$batch` of acknowledgements; a request that failed as a whole fails each of its mails. */
+async function acknowledgeChunk(api: ReceiveApi, ids: string[], request: AckRequest): Promise<AckOutcome[]> {
   let results: AcknowledgeResult[];
   try {
-    results = await api.acknowledge(ids, action, destinationId, signal);
+    results = await api.acknowledge(ids, request.action, request.destinationId, request.signal);
   } catch (err) {
-    if (signal?.aborted) throw err;
+    if (request.signal?.aborted) throw err;
     const error = err instanceof Error ? err : new Error(String(err));
     return ids.map((id) => ({ id, ok: false, gone: false, error }));
   }

@@ -34,6 +34,48 @@ export interface Cursor {
   next?: Watermark;
 }
 
+/** The part of a node's context the cursor store uses: callback get and set of one key in the default store. */
+export interface KeyValueContext {
+  get(key: string, store: undefined, callback: (err: Error | null, value: unknown) => void): unknown;
+  set(key: string, value: unknown, store: undefined, callback: (err: Error | null) => void): void;
+}
+
+/** Where action none keeps its cursor in the node's context. */
+const CURSOR_KEY = 'o365MailInCursor';
+
+/**
+ * Cursors by scope (node, tenant and Graph endpoint) for this process: Node-RED drops a node's context at each
+ * redeploy unless a context store is configured, and a redeployed node must not deliver its folder's mail again.
+ */
+const processCursors = new Map<string, Cursor>();
+
+/**
+ * The cursor in a node's context (its default store: a persistent one survives restarts), with the process-wide copy
+ * for `scope` standing in when the context lost it.
+ */
+export function contextCursorStore(context: KeyValueContext, scope: string): CursorStore {
+  return {
+    get: () =>
+      new Promise((resolve, reject) =>
+        context.get(CURSOR_KEY, undefined, (err, value) =>
+          err ? reject(err) : resolve(value ?? processCursors.get(scope)),
+        ),
+      ),
+    set: (value) => {
+      if (value) processCursors.set(scope, value);
+      else processCursors.delete(scope);
+      return new Promise((resolve, reject) =>
+        context.set(CURSOR_KEY, value, undefined, (err) => (err ? reject(err) : resolve())),
+      );
+    },
+  };
+}
+
+/** Forgets the process-wide copy of a cursor (its node was removed, not redeployed). */
+export function forgetCursor(scope: string): void {
+  processCursors.delete(scope);
+}
+
 /** A store in memory (tests, and nodes whose context cannot be read). */
 export function memoryCursorStore(initial?: Cursor): CursorStore & { value: Cursor | undefined } {
   const store = {

@@ -10,7 +10,8 @@ import { GraphError } from '../graph/errors';
 import type { GraphMessage } from '../graph/mail-api';
 import { MESSAGE_SELECT } from '../mail/inbound';
 import { idOf } from './assemble';
-import { deliverInOrder, PollContext } from './context';
+import { deliverInOrder } from './deliver';
+import { countPage, type PollContext } from './poll';
 import { advance, Cursor, CursorStore, isBehind, Watermark } from './cursor';
 import type { MailPredicate } from './filter';
 
@@ -114,8 +115,7 @@ async function firstPage(ctx: PollContext, folderId: string, cursor: Cursor) {
   try {
     const result = await pages.next();
     if (result.done) return undefined;
-    ctx.counters.pages++;
-    ctx.counters.operations++;
+    countPage(ctx);
     return result.value;
   } finally {
     await pages.return(undefined);

@@ -10,7 +10,9 @@ import { GraphCodes } from '../graph/error-codes';
 import { GraphError, messageOf } from '../graph/errors';
 import type { GraphMessage } from '../graph/mail-api';
 import { idOf } from './assemble';
-import { listOptions, MailError, pageSize, PollContext } from './context';
+import { listOptions, pageSize } from './listing';
+import { MailError } from './mail-error';
+import { countPage, type PollContext } from './poll';
 import { Acknowledger, deliverPage, DrainFolders } from './page';
 
 /** State kept across polls by the receiver. */
@@ -147,7 +149,7 @@ async function byOffset(ctx: PollContext, folders: DrainFolders, state: DrainSta
     while (progress.remaining > 0) {
       const result = await pages.next();
       if (result.done) return;
-      count(ctx);
+      countPage(ctx);
       const fresh = progress.fresh(result.value);
       // Nothing new: nothing was acknowledged since this listing began, so its next page is safe to follow.
       if (fresh.length === 0) continue;
@@ -167,25 +169,16 @@ async function firstPage(ctx: PollContext, folderId: string, top: number, since:
   try {
     const result = await pages.next();
     if (result.done) return undefined;
-    count(ctx);
+    countPage(ctx);
     return result.value as Page;
   } finally {
     await pages.return(undefined);
   }
 }
 
-function count(ctx: PollContext): void {
-  ctx.counters.pages++;
-  ctx.counters.operations++;
-}
-
 function refuseSort(ctx: PollContext, state: DrainState, err: unknown): void {
   state.ordered = false;
-  ctx.hooks.warn({
-    key: 'unsorted',
-    fallback: "Graph cannot list this filter oldest first (__error__); listing in Graph's order",
-    subs: { error: messageOf(err) },
-  });
+  ctx.hooks.warn({ key: 'unsorted', subs: { error: messageOf(err) } });
 }
 
 /** Graph refused to list this filter oldest first (400 InefficientFilter and its relatives). */

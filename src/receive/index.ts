@@ -1,14 +1,6 @@
-/** The mail-in engine: polling a mailbox folder through Graph, no Node-RED. */
-export * from './acknowledge';
-export * from './assemble';
-export * from './claim';
-export * from './context';
-export * from './cursor';
-export * from './delta';
-export * from './drain';
-export * from './filter';
-export * from './memory';
-export * from './options';
-export * from './page';
-export * from './receiver';
-export * from './watermark';
+/** The mail-in engine, as the node glue uses it: a Receiver per node, its hooks and the cursor in the node's context. */
+export { contextCursorStore, forgetCursor } from './cursor';
+export type { Notice, ReceiveHooks } from './hooks';
+export { MailError } from './mail-error';
+export type { PollSummary } from './poll';
+export { Receiver } from './receiver';

@@ -57,7 +57,7 @@ export type ReceiveProperties = Pick<
 >;
 
 /**
- * Reads and checks the node's properties into the options of a poll (defaults per SPEC). Throws a ConfigError whose
+ * Reads and checks the node's properties into the options of a poll (defaults as README.md "o365-mail-in" gives them). Throws a ConfigError whose
  * `property` names the property at fault.
  */
 export function readReceiveOptions(raw: ReceiveProperties): ReceiveOptions {
@@ -77,7 +77,7 @@ export function readReceiveOptions(raw: ReceiveProperties): ReceiveOptions {
   return {
     mailbox,
     folder,
-    // An explicit "" means no filter; only an absent property gets SPEC's default.
+    // An explicit "" means no filter; only an absent property gets the default.
     filter: readText(raw.filter, 'isRead eq false'),
     search: readText(raw.search, ''),
     action,

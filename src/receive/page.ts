@@ -3,7 +3,8 @@ import type { AcknowledgeAction, GraphMessage } from '../graph/mail-api';
 import { messageOf } from '../graph/errors';
 import { AckOutcome, AckQueue, acknowledgeAll } from './acknowledge';
 import { claimMails } from './claim';
-import { deliverInOrder, PollContext } from './context';
+import { deliverInOrder } from './deliver';
+import type { PollContext } from './poll';
 
 /** Folder ids one poll needs. */
 export interface DrainFolders {
@@ -62,7 +63,6 @@ export async function deliverPage(
     if (claim.failed.length > 0) {
       ctx.hooks.warn({
         key: 'claim-failed',
-        fallback: 'could not claim __count__ mail(s), they are tried again at the next poll: __error__',
         subs: { count: claim.failed.length, error: messageOf(claim.failed[0].error) },
       });
     }
@@ -97,14 +97,9 @@ function recordOutcomes(ctx: PollContext, outcomes: AckOutcome[]): void {
     ctx.summary.ackFailed++;
     if (ctx.memory.ackFailed(outcome.id)) {
       ctx.hooks.warn({
-        key: 'ack-failed',
-        fallback: 'could not __action__ mail __id__: __error__',
-        subs: { action: actionVerb(ctx.options.action), id: outcome.id, error: messageOf(outcome.error) },
+        key: `ack-failed-${ctx.options.action as AcknowledgeAction}`,
+        subs: { id: outcome.id, error: messageOf(outcome.error) },
       });
     }
   }
-}
-
-function actionVerb(action: string): string {
-  return action === 'read' ? 'mark as read' : action;
 }

@@ -5,7 +5,8 @@
 import { setMaxListeners } from 'node:events';
 import { ReceiveApi } from './assemble';
 import { claimFolderId, releaseStaleClaims } from './claim';
-import { emptySummary, PollContext, PollSummary, ReceiveHooks, ReceiverCounters } from './context';
+import type { ReceiveHooks } from './hooks';
+import { emptyCounters, emptySummary, PollContext, PollSummary, ReceiverCounters } from './poll';
 import { Cursor, CursorStore, readCursor } from './cursor';
 import { DeltaMemory, deltaPoll } from './delta';
 import { drainPoll, DrainState } from './drain';
@@ -19,18 +20,7 @@ export type ReceiveMode = 'drain' | 'delta' | 'watermark';
 
 /** Polls one mailbox folder; keep one per node, so remembered failures and folder ids last across polls. */
 export class Receiver {
-  readonly counters: ReceiverCounters = {
-    polls: 0,
-    delivered: 0,
-    failed: 0,
-    acknowledged: 0,
-    ackFailed: 0,
-    claimsWon: 0,
-    claimsLost: 0,
-    released: 0,
-    operations: 0,
-    pages: 0,
-  };
+  readonly counters: ReceiverCounters = emptyCounters();
   /** How `action` is carried out: drain (read/delete/move), or a delta or watermark cursor (none). */
   readonly mode: ReceiveMode;
   private readonly api: ReceiveApi;
@@ -95,11 +85,7 @@ export class Receiver {
     }
     if (this.options.claim && !this.warnedClaim) {
       this.warnedClaim = true;
-      this.hooks.warn({
-        key: 'claim-needs-action',
-        fallback: 'claim has no effect with action none: every consumer keeps its own cursor',
-        subs: {},
-      });
+      this.hooks.warn({ key: 'claim-needs-action', subs: {} });
     }
     const cursor = await this.loadCursor();
     if (this.mode === 'delta') {

@@ -6,7 +6,9 @@
  */
 import type { GraphMessage } from '../graph/mail-api';
 import { idOf } from './assemble';
-import { deliverInOrder, listOptions, pageSize, PollContext } from './context';
+import { deliverInOrder } from './deliver';
+import { listOptions, pageSize } from './listing';
+import { countPage, type PollContext } from './poll';
 import { advance, Cursor, CursorStore, isBehind } from './cursor';
 import type { DrainState } from './drain';
 
@@ -25,7 +27,7 @@ export async function watermarkPoll(
       const top = Math.min(pageSize(ctx.options), remaining === Infinity ? 1000 : remaining + 10);
       const options = listOptions(ctx.options, top, true, cursor.watermark?.at);
       for await (const page of ctx.api.listMessages(folderId, options, ctx.signal)) {
-        count(ctx);
+        countPage(ctx);
         const candidates = page.value.filter((m) => isCandidate(ctx, cursor, m));
         const take = candidates.slice(0, remaining);
         remaining -= take.length;
@@ -41,7 +43,7 @@ export async function watermarkPoll(
     const candidates: GraphMessage[] = [];
     const options = listOptions(ctx.options, pageSize(ctx.options), false);
     for await (const page of ctx.api.listMessages(folderId, options, ctx.signal)) {
-      count(ctx);
+      countPage(ctx);
       for (const m of page.value) if (isCandidate(ctx, cursor, m)) candidates.push(m);
     }
     candidates.sort((a, b) => Date.parse(received(a)) - Date.parse(received(b)));
@@ -64,11 +66,6 @@ async function deliver(ctx: PollContext, cursor: Cursor, mails: GraphMessage[]):
     { stopAtFailure: true },
   );
   return !failures.some((f) => !f.skippedFromNow);
-}
-
-function count(ctx: PollContext): void {
-  ctx.counters.pages++;
-  ctx.counters.operations++;
 }
 
 function received(m: GraphMessage): string {

@@ -1,5 +1,5 @@
 /**
- * The editor properties of each node as a saved flow holds them (/work/shared/SPEC.md is the contract; the editor
+ * The editor properties of each node as a saved flow holds them (README.md, "Fields" of each node; the editor
  * `.html` files write them), and the reading of one property value. Shared by the glue, the engines' settings readers
  * and the tests. No Node-RED import and no import of an engine: engines may import this module.
  */

@@ -4,7 +4,7 @@
  * made in one place, `sendErrorText`, from the failure's fields.
  */
 import { SendErrorCodes } from '../graph/error-codes';
-import { O365Error } from '../graph/errors';
+import { messageOf, O365Error } from '../graph/errors';
 
 export type SendOutcome = 'not-sent' | 'unknown';
 
@@ -69,6 +69,12 @@ export function badInput(problem: string): SendError {
 /** A closing node stopped the mail before it was sent. */
 export function closedBeforeSending(problem: string): SendError {
   return new SendError({ code: SendErrorCodes.closed, problem });
+}
+
+/** Any failure as a SendError; one that is not already says "not sent" (it came before a send request). */
+export function asSendError(err: unknown): SendError {
+  if (err instanceof SendError) return err;
+  return new SendError({ code: SendErrorCodes.failed, problem: messageOf(err) }, err);
 }
 
 /** "a@x.example" or "a@x.example and 2 more": who a mail was for, in error messages. */

@@ -5,7 +5,7 @@
  */
 import { messageOf } from '../graph/errors';
 import type { BodyType } from '../mail/body';
-import type { SendRequestInput } from '../mail/outbound';
+import { buildOutgoingMail, type OutgoingMail, type SendRequestInput } from '../mail/outbound';
 import { readBoolean, readChoice, type MailOutProperties } from '../red/properties';
 import { badInput } from './errors';
 
@@ -98,4 +98,18 @@ export async function resolveSend(
     bodyType: settings.bodyType,
   };
   return { mailbox: mailbox.trim(), request };
+}
+
+/** The message's mailbox and the checked mail to send from it; rejects with a SendError (BadInput) naming the problem. */
+export async function prepareSend(
+  settings: MailOutSettings,
+  msg: Record<string, unknown>,
+  evaluate: Evaluate,
+): Promise<{ mailbox: string; mail: OutgoingMail }> {
+  const { mailbox, request } = await resolveSend(settings, msg, evaluate);
+  try {
+    return { mailbox, mail: buildOutgoingMail(request) };
+  } catch (err) {
+    throw badInput(messageOf(err));
+  }
 }

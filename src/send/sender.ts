@@ -19,6 +19,20 @@ import {
 } from '../mail/outbound';
 import { badInput, describeRecipients, SendError } from './errors';
 
+/** The `msg.o365` of a sent mail (README.md, o365-mail-out "Output message"). */
+export function sentFields(mailbox: string, result: SendResult): Record<string, unknown> {
+  const o365: Record<string, unknown> = {
+    mailbox,
+    sent: true,
+    path: result.path,
+    savedToSentItems: result.savedToSentItems,
+    attachments: result.attachments,
+  };
+  if (result.internetMessageId) o365.internetMessageId = result.internetMessageId;
+  if (result.warnings.length) o365.warnings = result.warnings;
+  return o365;
+}
+
 /** The mail operations the sender needs (a MailApi, or a fake in tests). */
 export type SendApi = Pick<
   MailApi,

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { memoryCursorStore } from '../../../src/receive';
+import { memoryCursorStore } from '../../../src/receive/cursor';
 import { startSimulator, type Simulator } from '../../simulator';
 import { engine, MAILBOX } from './harness';
 

@@ -1,15 +1,10 @@
 /** The receive engine on a real Connection against the simulator, with its deliveries and warnings recorded. */
 import { Connection } from '../../../src/graph/connection';
 import type { InboundMail } from '../../../src/mail/inbound';
-import {
-  CursorStore,
-  MailError,
-  memoryCursorStore,
-  Notice,
-  Receiver,
-  renderNotice,
-} from '../../../src/receive';
+import { MailError, Notice, Receiver } from '../../../src/receive';
+import { memoryCursorStore, type CursorStore } from '../../../src/receive/cursor';
 import { readReceiveOptions, type ReceiveProperties } from '../../../src/receive/options';
+import { englishText } from '../../../src/red/catalogue';
 import type { Simulator } from '../../simulator';
 
 export const MAILBOX = 'user@contoso.example';
@@ -64,7 +59,7 @@ export function engine(
     mailFailed: (err) => failures.push(err),
     warn: (notice) => {
       notices.push(notice);
-      warnings.push(renderNotice(notice));
+      warnings.push(englishText(`o365-mail-in.errors.${notice.key}`, notice.subs));
     },
   });
   return {

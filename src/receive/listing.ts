@@ -1,0 +1,35 @@
+/** How the polled folder is listed: page size, order, filter or search. */
+import type { ListOptions } from '../graph/mail-api';
+import { MESSAGE_SELECT } from '../mail/inbound';
+import { expandsAttachments } from './assemble';
+import type { ReceiveOptions } from './options';
+
+/** Page size of listings: Graph's maximum, smaller when each mail carries its attachments. */
+export function pageSize(options: ReceiveOptions): number {
+  return expandsAttachments(options) ? 250 : 1000;
+}
+
+/** `$filter` start far in the past, so mail can be ordered oldest first (Graph wants the ordered field filtered first). */
+export const BEGINNING = '1900-01-01T00:00:00Z';
+
+/**
+ * The listing of the polled folder, oldest first (so a poll limited by maxMessages never starves old mail), from
+ * `since` on. `$search` cannot be combined with `$filter` or `$orderby`: it lists in Graph's order.
+ */
+export function listOptions(
+  options: ReceiveOptions,
+  top: number,
+  ordered: boolean,
+  since = BEGINNING,
+): ListOptions {
+  const base = {
+    select: MESSAGE_SELECT,
+    top,
+    bodyFormat: options.bodyFormat,
+    expandAttachments: expandsAttachments(options),
+  };
+  if (options.search) return { ...base, search: options.search };
+  if (!ordered) return { ...base, filter: options.filter || undefined };
+  const userFilter = options.filter ? ` and (${options.filter})` : '';
+  return { ...base, filter: `receivedDateTime ge ${since}${userFilter}`, orderby: 'receivedDateTime asc' };
+}

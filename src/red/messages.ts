@@ -1,0 +1,74 @@
+/**
+ * What a node says about a problem, in words from the catalogues, built from the error's fields (the property at
+ * fault, the missing folder, the mail's id, the send outcome). The one place errors become a node's sentences.
+ */
+import { ErrorCodes, SendErrorCodes } from '../graph/error-codes';
+import { ConfigError, GraphError, messageOf } from '../graph/errors';
+import type { MailError, Notice } from '../receive';
+import type { SendError } from '../send/errors';
+import { catalogueText } from './catalogue';
+import type { NodeRED } from './types';
+
+export type NodeType = 'o365-mail-in' | 'o365-mail-out';
+
+/** Settings problems a node names in words of its own (`<type>.errors.<key>`), by property. */
+const SETTING_KEYS: Record<NodeType, Record<string, string>> = {
+  'o365-mail-in': {
+    username: 'no-mailbox',
+    moveTo: 'move-needs-folder',
+    cron: 'bad-cron',
+    interval: 'bad-interval',
+  },
+  'o365-mail-out': {},
+};
+
+/** A setting that cannot work: the node's own words for the property when it has them, else the error's. */
+export function settingsProblemText(RED: NodeRED, type: NodeType, err: unknown): string {
+  const key = err instanceof ConfigError && err.property ? SETTING_KEYS[type][err.property] : undefined;
+  if (!key) return messageOf(err);
+  return catalogueText(RED, `${type}.errors.${key}`, {
+    error: (err as ConfigError).detail ?? messageOf(err),
+  });
+}
+
+/** No config node, or one that no longer exists. */
+export function noAccountText(RED: NodeRED, type: NodeType): string {
+  return catalogueText(RED, `${type}.errors.no-account`);
+}
+
+/** Why a poll stopped; a missing folder names its segment and path. */
+export function pollProblemText(RED: NodeRED, err: unknown): string {
+  if (err instanceof GraphError && err.code === ErrorCodes.folderNotFound && err.folder) {
+    const { segment, path } = err.folder;
+    return catalogueText(RED, 'o365-mail-in.errors.folder-not-found', { segment, path });
+  }
+  return messageOf(err) || String(err);
+}
+
+/** A mail that could not be read or sent on. */
+export function mailFailedText(RED: NodeRED, err: MailError): string {
+  return catalogueText(RED, 'o365-mail-in.errors.mail-failed', {
+    id: err.mailId,
+    error: messageOf(err.cause),
+  });
+}
+
+/** A warning of the receive engine. */
+export function noticeText(RED: NodeRED, notice: Notice): string {
+  return catalogueText(RED, `o365-mail-in.errors.${notice.key}`, notice.subs);
+}
+
+/** A status-sized reason for a mail Microsoft 365 did not explain: the bad input itself, a closed node, the outcome. */
+export function sendProblemText(RED: NodeRED, err: SendError): string {
+  if (err.code === SendErrorCodes.badInput) return err.problem;
+  const key = err.code === SendErrorCodes.closed ? 'closed' : err.outcome;
+  return catalogueText(RED, `o365-mail-out.status.${key}`);
+}
+
+/** A send error Node-RED could not pass to Catch nodes (its message cannot be copied). */
+export function notCaughtText(RED: NodeRED, err: Error, why: unknown): string {
+  return catalogueText(RED, 'o365-mail-out.errors.not-caught', {
+    error: err.message,
+    reason: messageOf(why),
+  });
+}
