@@ -35,13 +35,10 @@ import type { MailApi } from '../../src/graph/mail-api';
 import type { InboundMail } from '../../src/mail/inbound';
 import { pathSegment } from '../../src/graph/odata';
 import { buildOutgoingMail, sendMailRequestBody } from '../../src/mail/outbound';
-import {
-  memoryCursorStore,
-  readReceiveOptions,
-  Receiver,
-  renderNotice,
-  type ReceiveProperties,
-} from '../../src/receive';
+import { Receiver } from '../../src/receive';
+import { memoryCursorStore } from '../../src/receive/cursor';
+import { readReceiveOptions, type ReceiveProperties } from '../../src/receive/options';
+import { englishText } from '../../src/red/catalogue';
 import { Sender } from '../../src/send';
 import { DEFAULT_APP, startSimulator, type Simulator } from '../simulator';
 
@@ -197,7 +194,7 @@ export abstract class Target {
           delivered.push(mail);
         },
         mailFailed: (err) => problems.push(err.message),
-        warn: (notice) => problems.push(renderNotice(notice)),
+        warn: (notice) => problems.push(englishText(`o365-mail-in.errors.${notice.key}`, notice.subs)),
       },
     );
     return {
