@@ -6,7 +6,10 @@ import { X509Certificate, createHash, createPrivateKey } from 'crypto';
 import { ConfigError } from './errors';
 
 export type Cloud = 'global' | 'usgov' | 'usgovdod' | 'china' | 'custom';
-export type AuthType = 'secret' | 'certificate';
+export type AuthType = 'secret' | 'certificate' | 'delegated';
+
+/** Tenant ids only a delegated account may use: any account (common), work accounts (organizations), personal ones. */
+export const MULTI_TENANT_IDS = ['common', 'organizations', 'consumers'] as const;
 
 /** The config node's properties and credentials, as the editor stores them. */
 export interface AccountSettings {
@@ -34,6 +37,8 @@ export interface Account {
   scope: string;
   credential:
     | { type: 'secret'; clientSecret: string }
+    /** A user signs in; a client secret makes the app a confidential (web) client, none a public client. */
+    | { type: 'delegated'; clientSecret?: string }
     | {
         type: 'certificate';
         privateKey: string;
@@ -69,10 +74,21 @@ export function normaliseAccount(settings: AccountSettings): Account {
   const applicationId = (settings.applicationId ?? '').trim();
   if (!tenantId)
     throw new ConfigError('No tenant: set the Directory (tenant) ID or domain', { property: 'tenantId' });
-  if (!GUID.test(tenantId) && !DOMAIN.test(tenantId)) {
-    throw new ConfigError(`Tenant "${tenantId}" is neither a GUID nor a domain name`, {
-      property: 'tenantId',
-    });
+  const delegated = settings.authType === 'delegated';
+  const multiTenant = (MULTI_TENANT_IDS as readonly string[]).includes(tenantId.toLowerCase());
+  if (multiTenant && !delegated) {
+    throw new ConfigError(
+      `Tenant "${tenantId}" works only when a user signs in (authType delegated); give the Directory (tenant) ID or domain`,
+      { property: 'tenantId' },
+    );
+  }
+  if (!multiTenant && !GUID.test(tenantId) && !DOMAIN.test(tenantId)) {
+    throw new ConfigError(
+      delegated
+        ? `Tenant "${tenantId}" is not a GUID, a domain, common, organizations or consumers`
+        : `Tenant "${tenantId}" is neither a GUID nor a domain name`,
+      { property: 'tenantId' },
+    );
   }
   if (!applicationId)
     throw new ConfigError('No application: set the Application (client) ID', { property: 'applicationId' });
@@ -96,7 +112,7 @@ export function normaliseAccount(settings: AccountSettings): Account {
     });
   }
   return {
-    tenantId,
+    tenantId: multiTenant ? tenantId.toLowerCase() : tenantId,
     applicationId,
     cloud,
     ...endpoints,
@@ -115,10 +131,15 @@ function credentialOf(settings: AccountSettings): Account['credential'] {
       });
     return { type: 'secret', clientSecret };
   }
+  if (authType === 'delegated') {
+    const clientSecret = settings.clientSecret ?? '';
+    return clientSecret ? { type: 'delegated', clientSecret } : { type: 'delegated' };
+  }
   if (authType !== 'certificate') {
-    throw new ConfigError(`Unknown authentication type "${settings.authType}": use secret or certificate`, {
-      property: 'authType',
-    });
+    throw new ConfigError(
+      `Unknown authentication type "${settings.authType}": use secret, certificate or delegated`,
+      { property: 'authType' },
+    );
   }
   const privateKey = (settings.privateKey ?? '').trim();
   if (!privateKey)

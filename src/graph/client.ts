@@ -14,6 +14,7 @@ import {
   O365Error,
   graphError,
   outcomeUnknown,
+  DelegatedGrant,
 } from './errors';
 import { flattenHeaders, HttpStack } from './http';
 import { mailboxLimiter } from './limiter';
@@ -67,6 +68,8 @@ export class GraphClient {
   private readonly base: string;
   private readonly retry: RetrySettings;
   private readonly random: () => number;
+  /** A delegated account's grant, as its last token said (for 403s that name the permission a sign-in lacks). */
+  grant?: DelegatedGrant;
   /** Counters for status displays, tests and the benchmark. */
   readonly stats = { requests: 0, retries: 0, tokenRefreshes: 0 };
 
@@ -208,8 +211,9 @@ export class GraphClient {
       const headers: Record<string, string> = { ...req.headers };
       let token: string | undefined;
       if (!req.anonymous) {
-        token = (await this.options.tokens.getToken({ forceRefresh: rejected !== undefined, rejected }))
-          .token;
+        const access = await this.options.tokens.getToken({ forceRefresh: rejected !== undefined, rejected });
+        token = access.token;
+        if (access.scopes) this.grant = { permissions: access.scopes, user: access.user };
         headers.Authorization = `Bearer ${token}`;
       }
       let data: unknown = undefined;
@@ -266,6 +270,7 @@ export class GraphClient {
       const error = graphError(response.status, body.ok ? body.value : undefined, responseHeaders, {
         mailbox: req.mailbox,
         permission: req.permission,
+        grant: this.grant,
       });
       if (response.status === 401 && !req.anonymous) return { kind: 'expired-token', error, token };
       if (response.status === 429 || response.status === 503) return { kind: 'not-processed', error };

@@ -4,13 +4,18 @@
  */
 import { Account, AccountSettings, normaliseAccount } from './account';
 import { GraphClient, RetrySettings } from './client';
+import { DelegatedTokens } from './delegated-tokens';
+import { ConfigError } from './errors';
 import { createHttpStack, HttpOptions, HttpStack } from './http';
 import { MailApi } from './mail-api';
-import { TokenProvider } from './token';
+import { CachedTokens, TokenProvider } from './token';
+import { TokenStore } from './token-store';
 import { RetryNotice } from './types';
 
 export interface ConnectionOptions extends HttpOptions {
   retry?: Partial<RetrySettings>;
+  /** Where a delegated account's sign-in is kept, and under which id (the config node's). */
+  signIn?: { store: TokenStore; id: string };
 }
 
 /** The default per-request timeout. */
@@ -36,7 +41,9 @@ export function readConnectionOptions(tuning: unknown): ConnectionOptions {
 export class Connection {
   readonly account: Account;
   readonly http: HttpStack;
-  readonly tokens: TokenProvider;
+  readonly tokens: CachedTokens;
+  /** The signed-in user's tokens, for a delegated account. */
+  readonly delegated?: DelegatedTokens;
 
   /** Throws ConfigError when the settings cannot work. */
   constructor(
@@ -45,7 +52,17 @@ export class Connection {
   ) {
     this.account = normaliseAccount(settings);
     this.http = createHttpStack(options);
-    this.tokens = new TokenProvider(this.account, this.http);
+    if (this.account.credential.type === 'delegated') {
+      if (!options.signIn) {
+        throw new ConfigError('A delegated account needs a place to keep its sign-in', {
+          property: 'authType',
+        });
+      }
+      this.delegated = new DelegatedTokens(this.account, this.http, options.signIn.store, options.signIn.id);
+      this.tokens = this.delegated;
+    } else {
+      this.tokens = new TokenProvider(this.account, this.http);
+    }
   }
 
   /** A Graph client on this connection's tokens. */

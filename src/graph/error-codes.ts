@@ -34,6 +34,12 @@ export const ErrorCodes = {
   unknown: 'Unknown',
   /** The retry notice of `$batch` items Graph throttled (not an error: a RetryNotice code). */
   batchItemsThrottled: 'BatchItemsThrottled',
+  /** A delegated account has no working sign-in (`SignInRequiredError.why` says why); nothing was asked of Graph. */
+  signInRequired: 'SignInRequired',
+  /** An interactive sign-in did not complete (declined, wrong state, Entra's error; `SignInError.why`). */
+  signInFailed: 'SignInFailed',
+  /** The encrypted store of a delegated sign-in exists but cannot be read (other credentialSecret, damaged). */
+  tokenStoreUnreadable: 'TokenStoreUnreadable',
 } as const;
 
 /** Why a mail was not sent, or may not have been (`SendError.code`). */
@@ -97,7 +103,46 @@ export const AadstsCodes = {
   scopeInvalidForCloud: '1002012',
   graphNotInTenant: '500011',
   signInUnavailable: '90033',
+  // Delegated sign-in (reference-error-codes): the refresh token or the sign-in stopped working...
+  grantRevoked: '50173',
+  consentMissing: '65001',
+  grantInvalid: '70000',
+  grantExpired: '70008',
+  refreshTokenInactive: '700082',
+  mfaRequired: '50076',
+  mfaRegistrationRequired: '50079',
+  blockedByConditionalAccess: '53003',
+  userNotAssigned: '50105',
+  requestMalformed: '9002313',
+  // ...or a sign-in could not start or finish.
+  consentDeclined: '65004',
+  adminConsentRequired: '90094',
+  redirectUriMismatch: '50011',
+  codeVerifierMismatch: '501481',
+  codeRedeemed: '54005',
+  publicClientFlowsDisabled: '7000218',
+  publicClientWithSecret: '700025',
+  notMultiTenant: '50194',
+  workAccountsOnly: '9002332',
+  wrongAccountType: '500208',
 } as const;
+
+/** Device code polling answers (RFC 8628 and v2-oauth2-device-code "Expected errors"). */
+export const DeviceCodeErrors = {
+  pending: 'authorization_pending',
+  slowDown: 'slow_down',
+  declined: 'authorization_declined',
+  expired: 'expired_token',
+  badCode: 'bad_verification_code',
+} as const;
+
+/** OAuth `error` values that mean the grant (refresh token, code) no longer works: a new sign-in is needed. */
+export const GrantErrors: readonly string[] = [
+  'invalid_grant',
+  'interaction_required',
+  'consent_required',
+  'login_required',
+];
 
 /** msal's `errorCode` values the package branches on (msal-common ClientAuthErrorCodes). */
 export const MsalCodes = {
@@ -129,7 +174,30 @@ export type ErrorReason =
   | 'bad-request'
   | 'outcome-unknown'
   | 'config-invalid'
+  | 'sign-in-required'
   | 'unknown';
+
+/**
+ * Why a delegated account needs a new sign-in (translated through `o365-config.signin.why.*`): never signed in or
+ * signed out, sessions revoked or password changed (50173), consent withdrawn (65001), a permission withdrawn or not
+ * granted (70000), unused for 90 days (700082, 70008), multifactor needed (50076, 50079), Conditional Access (53003),
+ * not assigned to the app (50105), another refresh failure, the account settings changed since the sign-in, or the
+ * encrypted store cannot be read.
+ */
+export type SignInReason =
+  | 'not-signed-in'
+  | 'signed-out'
+  | 'revoked'
+  | 'consent-revoked'
+  | 'permission-withdrawn'
+  | 'permission-missing'
+  | 'inactive'
+  | 'mfa'
+  | 'blocked'
+  | 'not-assigned'
+  | 'invalid'
+  | 'settings-changed'
+  | 'store-unreadable';
 
 /** Reasons that concern the whole account (credentials, permissions, tenant), not one mail. */
 export const ACCOUNT_REASONS: readonly ErrorReason[] = [
@@ -143,4 +211,5 @@ export const ACCOUNT_REASONS: readonly ErrorReason[] = [
   'access-policy',
   'config-invalid',
   'token-unavailable',
+  'sign-in-required',
 ];

@@ -8,6 +8,7 @@
  * Callers branch on `code` (src/graph/error-codes.ts) and `reason`, never on messages. Messages are short, say what
  * to do, keep the AADSTS or Graph code and the request id, and never contain a secret.
  */
+import { permissionFor } from './delegated-permissions';
 import { AadstsCodes, ErrorCodes, ErrorReason, GraphCodes, MsalCodes, TimeoutCodes } from './error-codes';
 
 export type { ErrorReason } from './error-codes';
@@ -61,11 +62,14 @@ export class GraphError extends O365Error {
   readonly source = 'graph' as const;
   /** Set for `FolderNotFound`: the segment that does not exist. */
   readonly folder?: MissingFolder;
+  /** Set for a delegated account's 403: the permission its sign-in lacks (a new sign-in can add it). */
+  readonly permission?: string;
 
-  constructor(details: ErrorDetails & { folder?: MissingFolder }) {
+  constructor(details: ErrorDetails & { folder?: MissingFolder; permission?: string }) {
     super(details, serviceText(details));
     this.name = 'GraphError';
     this.folder = details.folder;
+    this.permission = details.permission;
   }
 }
 
@@ -238,6 +242,12 @@ export interface GraphErrorBody {
 /** What the request was for, so a 403 can name the permission it lacks. */
 export type MailPermission = 'Mail.Read' | 'Mail.ReadWrite' | 'Mail.Send';
 
+/** A delegated account's grant: the permissions of its token and who signed in. */
+export interface DelegatedGrant {
+  permissions: string[];
+  user?: string;
+}
+
 /**
  * Maps a Graph error answer (a response, or one item of a `$batch` answer) to a GraphError with a hint a user can
  * act on.
@@ -246,7 +256,7 @@ export function graphError(
   status: number,
   body: unknown,
   headers: Record<string, string>,
-  context: { mailbox?: string; permission?: MailPermission } = {},
+  context: { mailbox?: string; permission?: MailPermission; grant?: DelegatedGrant } = {},
 ): GraphError {
   const error = (body as GraphErrorBody | undefined)?.error ?? {};
   const code = typeof error.code === 'string' ? error.code : `HTTP${status}`;
@@ -276,6 +286,7 @@ export function graphError(
       `An application access policy denies ${mailbox}; add it to the policy's group (Exchange: New-ApplicationAccessPolicy / Test-ApplicationAccessPolicy)`,
     );
   }
+  if (status === 403 && context.grant) return delegatedDenial(base, mailbox, context);
   if (status === 403) {
     const permission = context.permission ?? 'Mail.ReadWrite';
     return as(
@@ -300,6 +311,38 @@ export function graphError(
   if (status === 413) return as('bad-request', 'The request is larger than Graph accepts');
   if (status >= 500) return as('unavailable', serviceMessage || 'Graph is unavailable');
   return as('bad-request', serviceMessage || `Graph answered HTTP ${status}`);
+}
+
+/**
+ * A 403 with a delegated token: either the sign-in lacks the permission (its `.Shared` variant for another user's
+ * mailbox), which a new sign-in can add, or the user has no access to that mailbox, which only its owner can give.
+ */
+function delegatedDenial(
+  base: Omit<ErrorDetails, 'reason'>,
+  mailbox: string,
+  context: { mailbox?: string; permission?: MailPermission; grant?: DelegatedGrant },
+): GraphError {
+  const grant = context.grant as DelegatedGrant;
+  const need =
+    context.permission === 'Mail.Send' ? 'send' : context.permission === 'Mail.Read' ? 'read' : 'write';
+  const { permission, granted } = permissionFor(need, context.mailbox ?? 'me', grant.permissions, grant.user);
+  if (!granted) {
+    return new GraphError({
+      ...base,
+      reason: 'permission-missing',
+      permission,
+      hint: `The sign-in lacks ${permission}, which ${mailbox} needs; sign in again in the account dialog to grant it`,
+    });
+  }
+  const who = grant.user ?? 'The signed-in user';
+  return new GraphError({
+    ...base,
+    reason: 'permission-missing',
+    hint:
+      need === 'send'
+        ? `${who} may not send as ${mailbox}: its owner (or an Exchange administrator) must give Send As permission`
+        : `${who} has no access to ${mailbox}: its owner must share it (Full Access, or the folder) with ${who}, or use me for the signed-in user's own mailbox`,
+  });
 }
 
 /**

@@ -69,7 +69,8 @@ export class MailApi {
     readonly mailbox: string,
   ) {
     if (!mailbox || !mailbox.trim()) throw new RangeError('no mailbox (username) given');
-    this.user = `/users/${pathSegment(mailbox.trim())}`;
+    // `me` is the signed-in user of a delegated account (Graph answers 400 for it with an app-only token).
+    this.user = mailbox.trim().toLowerCase() === 'me' ? '/me' : `/users/${pathSegment(mailbox.trim())}`;
   }
 
   private req(req: Omit<MailRequest, 'mailbox'>): MailRequest {
@@ -405,6 +406,7 @@ export class MailApi {
         return { id, ok: true, newId: action === 'move' ? body?.id : undefined };
       }
       const error = graphError(result.status, result.body, flattenHeaders(result.headers), {
+        grant: this.client.grant,
         mailbox: this.mailbox,
         permission: 'Mail.ReadWrite',
       });

@@ -3,7 +3,7 @@
  * account, so every node using a config node shares one token cache. msal makes no discovery request: the authority
  * is a known one and its metadata is given.
  */
-import { ConfidentialClientApplication, Configuration, LogLevel } from '@azure/msal-node';
+import { ConfidentialClientApplication, Configuration, ICachePlugin, LogLevel } from '@azure/msal-node';
 import { Account } from './account';
 import { ErrorCodes } from './error-codes';
 import { TokenError, tokenError } from './errors';
@@ -14,6 +14,10 @@ export interface AccessToken {
   expiresOn: Date | null;
   /** Application permissions the token carries (its `roles` claim). */
   roles: string[];
+  /** A delegated token: the permissions granted (the token answer's scopes; personal accounts' tokens are opaque). */
+  scopes?: string[];
+  /** A delegated token: the signed-in user's sign-in name. */
+  user?: string;
 }
 
 /** msal renews a cached token this long before it expires. */
@@ -24,23 +28,16 @@ export interface TokenSource {
   getToken(options?: { forceRefresh?: boolean; rejected?: string }): Promise<AccessToken>;
 }
 
-/** Gets and caches tokens for one account. */
-export class TokenProvider implements TokenSource {
-  private readonly app: ConfidentialClientApplication;
-  private readonly network: MsalNetworkClient;
+/**
+ * The token cache every token source shares: the last token is kept until msal itself would renew it, concurrent
+ * callers share one request, and a token Graph rejected is refreshed once however many requests saw it rejected.
+ */
+export abstract class CachedTokens implements TokenSource {
   private pending: Promise<AccessToken> | null = null;
   private pendingForced = false;
   private last: AccessToken | null = null;
   /** Token requests that reached the network (msal's cache answers the others). */
   requests = 0;
-
-  constructor(
-    private readonly account: Account,
-    http: HttpStack,
-  ) {
-    this.network = msalNetworkClient(http);
-    this.app = new ConfidentialClientApplication(msalConfiguration(account, this.network));
-  }
 
   /**
    * A valid token, from cache unless it is about to expire. `forceRefresh` fetches a new one; with `rejected` (the
@@ -62,18 +59,51 @@ export class TokenProvider implements TokenSource {
     if (this.pending && (!options.forceRefresh || this.pendingForced)) return this.pending;
     if (options.forceRefresh) this.last = null;
     const forced = !!options.forceRefresh;
-    const request = this.acquire(forced).finally(() => {
-      if (this.pending === request) {
-        this.pending = null;
-        this.pendingForced = false;
-      }
-    });
+    const request = this.acquire(forced)
+      .then((token) => {
+        this.last = token;
+        return token;
+      })
+      .finally(() => {
+        if (this.pending === request) {
+          this.pending = null;
+          this.pendingForced = false;
+        }
+      });
     this.pending = request;
     this.pendingForced = forced;
     return request;
   }
 
-  private async acquire(skipCache: boolean): Promise<AccessToken> {
+  /** Gets a token from msal (its cache, or the network when `skipCache` or the cached one is about to expire). */
+  protected abstract acquire(skipCache: boolean): Promise<AccessToken>;
+
+  /** Drops the kept token (after a new sign-in or a sign-out), so the next request asks again. */
+  protected forgetToken(): void {
+    this.last = null;
+  }
+
+  /** The request in flight, if any (to let it finish before the sign-in changes). */
+  protected inFlight(): Promise<unknown> {
+    return this.pending ?? Promise.resolve();
+  }
+}
+
+/** Gets and caches app-only tokens for one account. */
+export class TokenProvider extends CachedTokens {
+  private readonly app: ConfidentialClientApplication;
+  private readonly network: MsalNetworkClient;
+
+  constructor(
+    private readonly account: Account,
+    http: HttpStack,
+  ) {
+    super();
+    this.network = msalNetworkClient(http);
+    this.app = new ConfidentialClientApplication(msalConfiguration(account, this.network));
+  }
+
+  protected async acquire(skipCache: boolean): Promise<AccessToken> {
     try {
       const result = await this.app.acquireTokenByClientCredential({
         scopes: [this.account.scope],
@@ -87,23 +117,27 @@ export class TokenProvider implements TokenSource {
         });
       }
       if (result.fromCache === false) this.requests++;
-      const token: AccessToken = {
+      return {
         token: result.accessToken,
         expiresOn: result.expiresOn ?? null,
         roles: rolesOf(result.accessToken),
       };
-      this.last = token;
-      return token;
     } catch (err) {
       throw tokenError(err, this.network.takeFailure((err as { correlationId?: string })?.correlationId));
     }
   }
 }
 
-/** msal's configuration for an account: known authority, no discovery, our HTTP stack, no logging of PII. */
-export function msalConfiguration(account: Account, network: MsalNetworkClient): Configuration {
+/**
+ * msal's configuration for an account: known authority, no discovery, our HTTP stack, no logging of PII; a cache
+ * plugin when the cache must outlive the process (delegated sign-in).
+ */
+export function msalConfiguration(
+  account: Account,
+  network: MsalNetworkClient,
+  cachePlugin?: ICachePlugin,
+): Configuration {
   const authority = `${account.authorityHost}/${account.tenantId}`;
-  const credential = account.credential;
   return {
     auth: {
       clientId: account.applicationId,
@@ -111,19 +145,26 @@ export function msalConfiguration(account: Account, network: MsalNetworkClient):
       knownAuthorities: [new URL(account.authorityHost).host],
       authorityMetadata: JSON.stringify(openIdConfiguration(account)),
       cloudDiscoveryMetadata: JSON.stringify(cloudDiscovery(account)),
-      ...(credential.type === 'secret'
-        ? { clientSecret: credential.clientSecret }
-        : {
-            clientCertificate:
-              credential.thumbprint.length === 64
-                ? { thumbprintSha256: credential.thumbprint, privateKey: credential.privateKey }
-                : { thumbprint: credential.thumbprint, privateKey: credential.privateKey },
-          }),
+      ...clientCredential(account.credential),
     },
+    ...(cachePlugin ? { cache: { cachePlugin } } : {}),
     system: {
       networkClient: network,
       loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
     },
+  };
+}
+
+/** The app's own credential for msal: a secret, a certificate, or none (a public client). */
+function clientCredential(credential: Account['credential']): Partial<Configuration['auth']> {
+  if (credential.type === 'secret') return { clientSecret: credential.clientSecret };
+  if (credential.type === 'delegated')
+    return credential.clientSecret ? { clientSecret: credential.clientSecret } : {};
+  return {
+    clientCertificate:
+      credential.thumbprint.length === 64
+        ? { thumbprintSha256: credential.thumbprint, privateKey: credential.privateKey }
+        : { thumbprint: credential.thumbprint, privateKey: credential.privateKey },
   };
 }
 
