@@ -15,10 +15,10 @@ import {
 import { Account } from './account';
 import { grantedPermissions, scopesFor } from './delegated-permissions';
 import { ErrorCodes, SignInReason } from './error-codes';
-import { O365Error, TokenError } from './errors';
+import { O365Error } from './errors';
 import { HttpStack, msalNetworkClient, MsalNetworkClient } from './http';
 import { refreshFailure, SignInRequiredError } from './sign-in-errors';
-import { AccessToken, CachedTokens, msalConfiguration } from './token';
+import { AccessToken, CachedTokens, msalConfiguration, noToken } from './token';
 import { TokenStore } from './token-store';
 
 /** What a sign-in was made for: a stored sign-in only serves an account with the same binding. */
@@ -187,13 +187,7 @@ export class DelegatedTokens extends CachedTokens {
       if (error instanceof SignInRequiredError) await this.fail(record, error);
       throw error;
     }
-    if (!result?.accessToken) {
-      throw new TokenError({
-        code: ErrorCodes.noToken,
-        reason: 'token-unavailable',
-        hint: 'The sign-in service returned no token',
-      });
-    }
+    if (!result?.accessToken) throw noToken();
     if (result.fromCache === false) this.requests++;
     const permissions = grantedPermissions(result.scopes);
     return {

@@ -400,7 +400,8 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function firstLine(text: string): string {
+/** The first line of a service's text, at most 300 characters. */
+export function firstLine(text: string): string {
   const line = text.split(/\r?\n/)[0].trim();
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }

@@ -4,7 +4,7 @@
  * complete (the dialog shows it). Both are TokenErrors with reason `sign-in-required`; callers branch on `why`.
  */
 import { AadstsCodes, ErrorCodes, GrantErrors, SignInReason } from './error-codes';
-import { O365Error, TokenError, tokenError } from './errors';
+import { firstLine, O365Error, TokenError, tokenError } from './errors';
 
 export type { SignInReason } from './error-codes';
 
@@ -199,9 +199,4 @@ export function signInFailure(answer: {
   if (why === 'failed' && answer.error === 'expired_token') why = 'expired';
   if (why === 'failed' && answer.error === 'invalid_scope') why = 'scope-invalid';
   return new SignInError(why, { aadsts, serviceMessage });
-}
-
-function firstLine(text: string): string {
-  const line = text.split(/\r?\n/)[0].trim();
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }

@@ -109,13 +109,7 @@ export class TokenProvider extends CachedTokens {
         scopes: [this.account.scope],
         skipCache,
       });
-      if (!result?.accessToken) {
-        throw new TokenError({
-          code: ErrorCodes.noToken,
-          reason: 'token-unavailable',
-          hint: 'The sign-in service returned no token',
-        });
-      }
+      if (!result?.accessToken) throw noToken();
       if (result.fromCache === false) this.requests++;
       return {
         token: result.accessToken,
@@ -126,6 +120,15 @@ export class TokenProvider extends CachedTokens {
       throw tokenError(err, this.network.takeFailure((err as { correlationId?: string })?.correlationId));
     }
   }
+}
+
+/** msal answered without an access token. */
+export function noToken(): TokenError {
+  return new TokenError({
+    code: ErrorCodes.noToken,
+    reason: 'token-unavailable',
+    hint: 'The sign-in service returned no token',
+  });
 }
 
 /**

@@ -6,23 +6,13 @@ import { strict as assert } from 'node:assert';
 import { generate } from 'selfsigned';
 import { Connection } from '../../../src/graph/connection';
 import { certificateThumbprints, normaliseAccount } from '../../../src/graph/account';
-import { O365Error } from '../../../src/graph/errors';
 import { testConnection } from '../../../src/graph/diagnose';
 import { startSimulator, Simulator } from '../../simulator';
+import { rejection } from '../../support/rejection';
 import { startConnectProxy } from '../../support/connect-proxy';
 
 const MAILBOX = 'user@contoso.example';
 const FAST = { retry: { baseDelayMs: 5, maxDelayMs: 50 } };
-
-async function rejection(promise: Promise<unknown>): Promise<O365Error> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof O365Error, `expected an O365Error, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('Graph access layer', function () {
   this.timeout(30_000);

@@ -12,29 +12,20 @@ import { Connection } from '../../../src/graph/connection';
 import { neededPermissions } from '../../../src/graph/delegated-permissions';
 import { DelegatedTokens, SignInState } from '../../../src/graph/delegated-tokens';
 import { testConnection } from '../../../src/graph/diagnose';
-import { GraphError, O365Error } from '../../../src/graph/errors';
+import { GraphError } from '../../../src/graph/errors';
 import { createHttpStack, HttpStack } from '../../../src/graph/http';
 import { SignIns, SignInProgress } from '../../../src/graph/sign-in';
 import { SignInError, SignInRequiredError } from '../../../src/graph/sign-in-errors';
 import { TokenStore } from '../../../src/graph/token-store';
 import { DEFAULT_APP, startSimulator, Simulator } from '../../simulator';
 import { approveDeviceCode, signInThroughPages } from '../../simulator/signin-helpers';
+import { rejection } from '../../support/rejection';
 
 const USER = 'user@contoso.example';
 const BOSS = 'boss@contoso.example';
 const REDIRECT = 'http://127.0.0.1:1880/o365-config/delegated/callback';
 const ID = 'a1b2c3d4e5f60718';
 const PERMISSIONS = ['offline_access', 'Mail.ReadWrite', 'Mail.Send'];
-
-async function rejection(promise: Promise<unknown>): Promise<O365Error> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof O365Error, `expected an O365Error, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
