@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'nodes/**/*.js', 'nodes/icons/', 'coverage/', 'docs/'] },
+  { ignores: ['node_modules/', 'nodes/**/*.js', 'nodes/icons/', 'resources/', 'coverage/', 'docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,9 +3,11 @@
  * configuration): cloud URLs resolved, credentials checked, certificate thumbprint derived.
  */
 import { X509Certificate, createHash, createPrivateKey } from 'crypto';
+import { Cloud, CLOUDS, DOMAIN, GUID, THUMBPRINT } from './account-rules';
 import { ConfigError } from './errors';
 
-export type Cloud = 'global' | 'usgov' | 'usgovdod' | 'china' | 'custom';
+export type { Cloud };
+
 export type AuthType = 'secret' | 'certificate' | 'delegated';
 
 /** Tenant ids only a delegated account may use: any account (common), work accounts (organizations), personal ones. */
@@ -47,26 +49,6 @@ export interface Account {
         certificate?: string;
       };
 }
-
-/** The authority host and Graph endpoint of each national cloud. */
-export const CLOUDS: Record<Exclude<Cloud, 'custom'>, { authorityHost: string; graphEndpoint: string }> = {
-  global: {
-    authorityHost: 'https://login.microsoftonline.com',
-    graphEndpoint: 'https://graph.microsoft.com',
-  },
-  usgov: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://graph.microsoft.us' },
-  usgovdod: {
-    authorityHost: 'https://login.microsoftonline.us',
-    graphEndpoint: 'https://dod-graph.microsoft.us',
-  },
-  china: {
-    authorityHost: 'https://login.chinacloudapi.cn',
-    graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn',
-  },
-};
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 /** Checks and completes the settings; throws ConfigError naming the first thing that is wrong. */
 export function normaliseAccount(settings: AccountSettings): Account {
@@ -174,7 +156,7 @@ function credentialOf(settings: AccountSettings): Account['credential'] {
     throw new ConfigError('No certificate thumbprint: give the thumbprint or the PEM certificate', {
       property: 'certificateThumbprint',
     });
-  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(thumbprint)) {
+  if (!THUMBPRINT.test(thumbprint)) {
     throw new ConfigError(
       'The certificate thumbprint must be 40 (SHA-1) or 64 (SHA-256) hexadecimal characters',
       { property: 'certificateThumbprint' },

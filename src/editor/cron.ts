@@ -1,0 +1,46 @@
+/**
+ * Cron expressions are checked by the runtime, with the parser the poller uses (GET o365-mail-in/cron, served by
+ * src/o365-mail-in.ts with src/schedule.ts): the editor keeps no rules of its own. Answers are remembered per
+ * expression, so a check runs once however often Node-RED validates the node.
+ */
+
+/** The runtime's answer: valid with the next runs, or the problem. */
+export interface CronAnswer {
+  valid: boolean;
+  error?: string;
+  next?: string[];
+}
+
+const answers = new Map<string, CronAnswer>();
+const pending = new Map<string, Promise<CronAnswer>>();
+
+/** The answer already known for an expression, or undefined. */
+export function knownAnswer(expression: string): CronAnswer | undefined {
+  return answers.get(expression.trim());
+}
+
+/** Asks the runtime about an expression (once per expression); rejects when the runtime cannot be asked. */
+export function askRuntime(expression: string): Promise<CronAnswer> {
+  const text = expression.trim();
+  const known = answers.get(text);
+  if (known) return Promise.resolve(known);
+  let request = pending.get(text);
+  if (!request) {
+    request = new Promise<CronAnswer>((resolve, reject) => {
+      $.ajax({ url: `o365-mail-in/cron?expression=${encodeURIComponent(text)}`, dataType: 'json' })
+        .done((answer: CronAnswer) => {
+          const checked: CronAnswer = {
+            valid: answer?.valid === true,
+            error: answer?.error ?? undefined,
+            next: Array.isArray(answer?.next) ? answer.next : [],
+          };
+          answers.set(text, checked);
+          resolve(checked);
+        })
+        .fail((xhr: JQuery.jqXHR) => reject(new Error(String(xhr.status))))
+        .always(() => pending.delete(text));
+    });
+    pending.set(text, request);
+  }
+  return request;
+}

@@ -1,0 +1,168 @@
+/** The o365-config editor: one Entra ID application (tenant, client id, secret or certificate, cloud). */
+import { currentValue, NodeEditor } from './dialog';
+import { field, FormValue, hint, nameRow, section } from './form';
+import { EditorNode, Validator } from './red';
+import { CLOUDS, DOMAIN, GUID, THUMBPRINT } from '../graph/account-rules';
+import { ENV_REFERENCE, isHttpsUrl, shorten, textOf } from './rules';
+import { testConnection } from './test-connection';
+
+const TYPE = 'o365-config';
+const PREFIX = 'node-config-input';
+
+const shown = (node: EditorNode, prop: string) => currentValue(node, PREFIX, prop);
+const invalid = (node: EditorNode, key: string) => node._(`${TYPE}.invalid.${key}`);
+
+function customUrlValidator(prop: string): Validator {
+  return function (value) {
+    if (shown(this, 'cloud') !== 'custom') return true;
+    const text = textOf(value);
+    return ENV_REFERENCE.test(text) || isHttpsUrl(text) ? true : invalid(this, prop);
+  };
+}
+
+/** A credential the chosen sign-in type needs; checked while the dialog is open (credentials are not loaded otherwise). */
+function credentialValidator(authType: string, prop: string): Validator {
+  return function (value) {
+    if (shown(this, 'authType') !== authType) return true;
+    return textOf(value) !== '' ? true : invalid(this, prop);
+  };
+}
+
+const usesCertificate = (value: FormValue) => value('authType') === 'certificate';
+
+/** PEM files are read in the browser and pasted into their field; nothing is uploaded until deploy. */
+function readFilesIntoFields(): void {
+  $('input[type=file][data-o365-target]').on('change', function (this: HTMLInputElement) {
+    const file = this.files?.[0];
+    const target = $(`#${PREFIX}-${$(this).attr('data-o365-target')}`);
+    if (!file) return;
+    const reader = new FileReader();
+    reader.onload = () => target.val(String(reader.result).trim()).trigger('change');
+    reader.readAsText(file, 'UTF-8');
+    this.value = '';
+  });
+}
+
+export const configEditor: NodeEditor = {
+  type: TYPE,
+  category: 'config',
+  icon: 'o365-config.svg',
+  defaults: {
+    name: { value: '' },
+    tenantId: {
+      value: '',
+      required: true,
+      validate(value) {
+        const text = textOf(value);
+        return GUID.test(text) || DOMAIN.test(text) || ENV_REFERENCE.test(text)
+          ? true
+          : invalid(this, 'tenantId');
+      },
+    },
+    applicationId: {
+      value: '',
+      required: true,
+      validate(value) {
+        const text = textOf(value);
+        return GUID.test(text) || ENV_REFERENCE.test(text) ? true : invalid(this, 'applicationId');
+      },
+    },
+    cloud: {
+      value: 'global',
+      validate(value) {
+        return value === 'custom' || Object.hasOwn(CLOUDS, String(value)) ? true : invalid(this, 'cloud');
+      },
+    },
+    authorityHost: { value: '', validate: customUrlValidator('authorityHost') },
+    graphEndpoint: { value: '', validate: customUrlValidator('graphEndpoint') },
+    authType: {
+      value: 'secret',
+      validate(value) {
+        return value === 'secret' || value === 'certificate' ? true : invalid(this, 'authType');
+      },
+    },
+    certificateThumbprint: {
+      value: '',
+      validate(value) {
+        if (shown(this, 'authType') !== 'certificate') return true;
+        // The runtime ignores the colons and spaces that certificate viewers put between bytes.
+        const hex = textOf(value).replace(/[\s:]/g, '');
+        if (hex === '') {
+          const certificate = $(`#${PREFIX}-certificate`);
+          return certificate.length && textOf(certificate.val()) === ''
+            ? invalid(this, 'no-thumbprint')
+            : true;
+        }
+        return THUMBPRINT.test(hex) || ENV_REFERENCE.test(hex)
+          ? true
+          : invalid(this, 'certificateThumbprint');
+      },
+    },
+  },
+  credentials: {
+    clientSecret: { type: 'password', validate: credentialValidator('secret', 'clientSecret') },
+    privateKey: { type: 'password', validate: credentialValidator('certificate', 'privateKey') },
+    certificate: { type: 'text' },
+  },
+  form: [
+    section('application'),
+    field('tenantId', 'text', 'building'),
+    field('applicationId', 'text', 'id-badge'),
+    section('credentials'),
+    field('authType', 'select', 'key', { options: ['secret', 'certificate'] }),
+    field('clientSecret', 'password', 'lock', {
+      when: (value) => !usesCertificate(value),
+    }),
+    field('privateKey', 'textarea', 'lock', {
+      masked: true,
+      upload: '.pem,.key,.txt',
+      when: usesCertificate,
+    }),
+    field('certificate', 'textarea', 'certificate', {
+      upload: '.pem,.crt,.cer,.txt',
+      when: usesCertificate,
+    }),
+    field('certificateThumbprint', 'text', 'hashtag', {
+      monospace: true,
+      when: usesCertificate,
+    }),
+    hint('certificate', { when: usesCertificate }),
+    section('cloud'),
+    field('cloud', 'select', 'cloud', { options: ['global', 'usgov', 'usgovdod', 'china', 'custom'] }),
+    hint(undefined, {
+      id: 'o365-config-cloud-hint',
+      when: (value) => Object.hasOwn(CLOUDS, String(value('cloud'))),
+    }),
+    field('authorityHost', 'text', 'sign-in', {
+      when: (value) => value('cloud') === 'custom',
+    }),
+    field('graphEndpoint', 'text', 'globe', {
+      when: (value) => value('cloud') === 'custom',
+    }),
+    section('test'),
+    field('testMailbox', 'text', 'envelope-o'),
+    { kind: 'button', id: 'o365-config-test-button', icon: 'plug', text: 'test.button' },
+    hint('test'),
+    { kind: 'output', id: 'o365-config-test-result', className: 'o365-test-result' },
+    ...nameRow(),
+  ],
+  label() {
+    const app = shorten(this.applicationId);
+    const tenant = shorten(this.tenantId);
+    return app && tenant ? `${app}@${tenant}` : this._(`${TYPE}.section.application`);
+  },
+  prepare(node, value) {
+    const showCloudHosts = () => {
+      const hosts = CLOUDS[value('cloud') as keyof typeof CLOUDS];
+      $('#o365-config-cloud-hint').text(hosts ? node._(`${TYPE}.tip.cloud`, hosts) : '');
+    };
+    $(`#${PREFIX}-cloud`).on('change', showCloudHosts);
+    showCloudHosts();
+    readFilesIntoFields();
+    // The test takes every setting of the account (all properties but the name).
+    const accountSettings = Object.keys(configEditor.defaults).filter((prop) => prop !== 'name');
+    $('#o365-config-test-button').on('click', function () {
+      testConnection(node, accountSettings, $(this), $('#o365-config-test-result'));
+    });
+  },
+};

@@ -1,0 +1,92 @@
+/** The o365-mail-out editor: sends one mail per input message. */
+import { currentValue, NodeEditor } from './dialog';
+import { field, hint, nameRow, section } from './form';
+import { EditorNode, Validator } from './red';
+import { accountAndMailbox, MAIL_NODE } from './mail-nodes';
+import { badRecipient, isMailbox } from './rules';
+
+const TYPE = 'o365-mail-out';
+const PREFIX = 'node-input';
+const TYPES = ['str', 'msg', 'flow', 'global', 'env', 'jsonata'];
+const TYPED_FIELDS = ['username', 'subject', 'toRecipients', 'ccRecipients', 'bccRecipients'];
+
+/** The type a TypedInput field has in the open dialog, else the saved one. */
+function typeOf(node: EditorNode, prop: string): string {
+  return String(currentValue(node, PREFIX, `${prop}Type`) || 'str');
+}
+
+/** For types other than text, Node-RED's own check (msg property path, JSONata syntax, ...). */
+function checkExpression(node: EditorNode, prop: string, value: unknown, options: unknown): boolean | string {
+  const check = RED.validators.typedInput({ typeField: `${prop}Type`, allowBlank: prop !== 'username' });
+  return check.call(node, value, options);
+}
+
+function recipientsValidator(prop: string): Validator {
+  return function (value, options) {
+    if (typeOf(this, prop) !== 'str') return checkExpression(this, prop, value, options);
+    const address = badRecipient(value);
+    if (address === undefined) return true;
+    return this._(`${TYPE}.invalid.recipients`, { field: this._(`${TYPE}.label.${prop}`), address });
+  };
+}
+
+const literalType = { value: 'str' };
+
+const mailbox = accountAndMailbox('typed', function (value, options) {
+  if (typeOf(this, 'username') !== 'str') return checkExpression(this, 'username', value, options);
+  return isMailbox(value) ? true : this._(`${TYPE}.invalid.username`);
+});
+
+export const mailOutEditor: NodeEditor = {
+  type: TYPE,
+  ...MAIL_NODE,
+  icon: 'o365-mail-out.svg',
+  align: 'right',
+  defaults: {
+    ...mailbox.defaults,
+    usernameType: literalType,
+    subject: {
+      value: '',
+      validate(value, options) {
+        return typeOf(this, 'subject') === 'str' ? true : checkExpression(this, 'subject', value, options);
+      },
+    },
+    subjectType: literalType,
+    toRecipients: { value: '', validate: recipientsValidator('toRecipients') },
+    toRecipientsType: literalType,
+    ccRecipients: { value: '', validate: recipientsValidator('ccRecipients') },
+    ccRecipientsType: literalType,
+    bccRecipients: { value: '', validate: recipientsValidator('bccRecipients') },
+    bccRecipientsType: literalType,
+    save: { value: true },
+    bodyType: {
+      value: 'auto',
+      validate(value) {
+        return ['auto', 'text', 'html'].includes(String(value)) ? true : this._(`${TYPE}.invalid.bodyType`);
+      },
+    },
+  },
+  form: [
+    ...mailbox.form,
+    section('mail'),
+    field('subject', 'typed', 'header'),
+    field('toRecipients', 'typed', 'envelope'),
+    field('ccRecipients', 'typed', 'envelope-o'),
+    field('bccRecipients', 'typed', 'user-secret'),
+    hint('recipients'),
+    section('options'),
+    field('bodyType', 'select', 'file-text-o', { options: ['auto', 'text', 'html'] }),
+    field('save', 'checkbox', undefined),
+    ...nameRow(),
+  ],
+  label() {
+    if (this.username && (this.usernameType || 'str') === 'str') return String(this.username);
+    return this._(`${TYPE}.paletteLabel`);
+  },
+  prepare() {
+    for (const prop of TYPED_FIELDS) {
+      const typeField = $(`#${PREFIX}-${prop}Type`);
+      $(`#${PREFIX}-${prop}`).typedInput({ default: 'str', types: TYPES, typeField });
+    }
+  },
+};
