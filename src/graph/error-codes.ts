@@ -32,6 +32,10 @@ export const ErrorCodes = {
   noAnswer: 'NoAnswer',
   /** Something that is not an error of this package (wrapped so callers see one shape). */
   unknown: 'Unknown',
+  /** A node was saved by a newer release of this package (`SavedVersionError`, src/red/migrations.ts). */
+  newerVersion: 'NewerVersion',
+  /** A node's saved `version` is not one any release writes (`SavedVersionError`). */
+  unreadableVersion: 'UnreadableVersion',
   /** The retry notice of `$batch` items Graph throttled (not an error: a RetryNotice code). */
   batchItemsThrottled: 'BatchItemsThrottled',
   /** A delegated account has no working sign-in (`SignInRequiredError.why` says why); nothing was asked of Graph. */

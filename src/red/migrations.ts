@@ -14,6 +14,8 @@
  * `defaults` until no supported version has it: the editor keeps only the properties listed there, and a flow
  * deployed from the editor would otherwise lose the old value before any step could move it.
  */
+import { ErrorCodes } from '../graph/error-codes';
+import { ConfigError } from '../graph/errors';
 
 /** A node's properties as Node-RED hands them over: parsed JSON, so anything may be anywhere. */
 export type SavedProperties = Readonly<Record<string, unknown>>;
@@ -28,23 +30,26 @@ export interface Migration {
 
 export type NodeTypeName = 'o365-config' | 'o365-mail-in' | 'o365-mail-out';
 
-/** Why a saved node's version cannot be used. */
-export const SAVED_VERSION_ERROR_CODES = ['NewerVersion', 'UnreadableVersion'] as const;
+/** Why a saved node's version cannot be used (codes from src/graph/error-codes.ts). */
+export const SAVED_VERSION_ERROR_CODES = [ErrorCodes.newerVersion, ErrorCodes.unreadableVersion] as const;
 export type SavedVersionErrorCode = (typeof SAVED_VERSION_ERROR_CODES)[number];
 
-/** A saved node whose version this release cannot read; the fields say which and why. */
-export class SavedVersionError extends Error {
+/** A saved node whose version this release cannot read: a setting that cannot work (`property` is `version`). */
+export class SavedVersionError extends ConfigError {
+  declare readonly code: SavedVersionErrorCode;
+
   constructor(
-    readonly code: SavedVersionErrorCode,
+    code: SavedVersionErrorCode,
     readonly nodeType: string,
     readonly version: unknown,
     readonly supported: number,
   ) {
     super(
-      code === 'NewerVersion'
+      code === ErrorCodes.newerVersion
         ? `${nodeType} was saved as version ${String(version)} by a newer release of this package; this release ` +
             `reads versions up to ${supported}: update the package`
         : `${nodeType} has version ${JSON.stringify(version)}, not a whole number from 0 to ${supported}`,
+      { property: 'version', code },
     );
     this.name = 'SavedVersionError';
   }
@@ -175,9 +180,9 @@ export function savedVersion(nodeType: string, saved: SavedProperties): number {
   if (absent(version) || version === '') return 0;
   const number = typeof version === 'string' && /^\s*\d+\s*$/.test(version) ? Number(version) : version;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < 0) {
-    throw new SavedVersionError('UnreadableVersion', nodeType, version, supported);
+    throw new SavedVersionError(ErrorCodes.unreadableVersion, nodeType, version, supported);
   }
-  if (number > supported) throw new SavedVersionError('NewerVersion', nodeType, number, supported);
+  if (number > supported) throw new SavedVersionError(ErrorCodes.newerVersion, nodeType, number, supported);
   return number;
 }
 

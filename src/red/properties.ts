@@ -12,6 +12,8 @@ interface NodeProperties {
   type?: string;
   name?: string;
   z?: string;
+  /** The saved-flow version (src/red/migrations.ts); none: saved by release 0.1.0. */
+  version?: number | string;
 }
 
 /** o365-config's credentials (kept by Node-RED apart from the flow). */

@@ -1,13 +1,15 @@
 /**
  * One entry point per node: the raw node configuration, as a saved flow holds it, in; the node's typed settings out,
  * read and checked by the readers beside each engine (graph/account.ts, receive/options.ts, schedule.ts,
- * send/input.ts). Each throws a ConfigError whose `property` names what is wrong. Saved-flow migrations belong here,
- * before the readers run, so every node reads its properties through one door.
+ * send/input.ts). Each throws a ConfigError whose `property` names what is wrong. A node saved by an older release is
+ * first brought to this release's version (src/red/migrations.ts, the steps the editor runs too), so the readers
+ * only ever see current properties; one saved by a newer release is refused (SavedVersionError, `property` version).
  */
 import type { AccountSettings } from '../graph/account';
 import { readReceiveOptions, type ReceiveOptions } from '../receive/options';
 import { readPollSettings, type PollSettings } from '../schedule';
 import { readSendSettings, type MailOutSettings } from '../send/input';
+import { migrate, NodeTypeName } from './migrations';
 import {
   CONFIG_CREDENTIALS,
   CONFIG_PROPERTIES,
@@ -23,28 +25,35 @@ export interface MailInSettings {
   poll: PollSettings;
 }
 
+/** A saved node's properties at this release's version. */
+function current<T extends object>(nodeType: NodeTypeName, raw: T): T {
+  return migrate(nodeType, raw as Record<string, unknown>).properties as T;
+}
+
 /** o365-mail-in's properties -> its settings; throws a ConfigError naming the property at fault. */
 export function readMailInSettings(raw: MailInProperties): MailInSettings {
-  return { receive: readReceiveOptions(raw), poll: readPollSettings(raw) };
+  const properties = current('o365-mail-in', raw);
+  return { receive: readReceiveOptions(properties), poll: readPollSettings(properties) };
 }
 
 /** o365-mail-out's properties -> its settings; throws a ConfigError naming the property at fault. */
 export function readMailOutSettings(raw: MailOutProperties): MailOutSettings {
-  return readSendSettings(raw);
+  return readSendSettings(current('o365-mail-out', raw));
 }
 
 /**
  * o365-config's properties and credentials -> the account settings the connection checks (graph/account.ts
  * `normaliseAccount`, run by `new Connection`, throws a ConfigError naming the property). Only text values count;
- * an empty credential is no credential.
+ * an empty credential is no credential. Throws a SavedVersionError for a version this release cannot read.
  */
 export function readConfigSettings(
   raw: ConfigProperties,
   credentials: Partial<Record<keyof ConfigCredentials, unknown>> | undefined,
 ): AccountSettings {
+  const properties = current('o365-config', raw);
   const settings: AccountSettings = {};
   for (const name of CONFIG_PROPERTIES) {
-    const value = raw[name];
+    const value = properties[name];
     if (typeof value === 'string') settings[name] = value;
   }
   for (const name of CONFIG_CREDENTIALS) {

@@ -158,7 +158,6 @@ describe('message catalogues', () => {
     }
     for (const code of SAVED_VERSION_ERROR_CODES) {
       uses.push({ key: `o365-config.version.${code}`, where: 'src/editor/dialog.ts' });
-      uses.push({ key: `o365-config.version.status.${code}`, where: 'src/red/migrations.ts' });
     }
     assert.ok(uses.length > 100, `only ${uses.length} keys found in the dialogs`);
     for (const language of LANGUAGES) {
@@ -169,7 +168,7 @@ describe('message catalogues', () => {
 
   it('every key the runtime and the dialogs name in code is in every language', () => {
     const uses = sourceFiles(path.join(root, 'src')).flatMap(keysUsedIn);
-    assert.ok(uses.length > 40, `only ${uses.length} keys found in src/`);
+    assert.ok(uses.length > 25, `only ${uses.length} keys found in src/`);
     for (const language of LANGUAGES) {
       const missing = uses.filter(({ key }) => {
         const found = resolve(key.replace(/\.$/, ''), language);

@@ -8,16 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defineNode } from '../../../src/editor/dialog';
 import { EDITORS } from '../../../src/editor/nodes';
-import { normaliseAccount } from '../../../src/graph/account';
-import { normaliseReceiveOptions } from '../../../src/receive';
-import {
-  currentVersion,
-  migrate,
-  MIGRATIONS,
-  SavedProperties,
-  SavedVersionError,
-} from '../../../src/red/migrations';
-import { mailOutSettings } from '../../../src/send/input';
+import { ErrorCodes } from '../../../src/graph/error-codes';
+import { ConfigError } from '../../../src/graph/errors';
+import { currentVersion, migrate, MIGRATIONS, SavedVersionError } from '../../../src/red/migrations';
+import type { MailInProperties } from '../../../src/red/properties';
+import { readConfigSettings, readMailInSettings, readMailOutSettings } from '../../../src/red/settings';
+import { readPollSettings } from '../../../src/schedule';
+import * as release010 from './release-0.1.0';
 
 type SavedNode = Record<string, unknown> & { id: string; type: string };
 
@@ -25,36 +22,6 @@ const RELEASE_0_1_0: SavedNode[] = JSON.parse(
   fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'flows', 'release-0.1.0.json'), 'utf8'),
 );
 const savedOf = (type: string) => RELEASE_0_1_0.filter((node) => node.type === type);
-
-/** How o365-mail-in of release 0.1.0 read its mail settings. */
-function receiveOptions(saved: SavedProperties) {
-  return normaliseReceiveOptions({ ...saved, mailbox: saved.username });
-}
-
-/** How o365-mail-in of release 0.1.0 read its schedule (src/o365-mail-in.ts at 0.1.0). */
-function schedule0(saved: SavedProperties) {
-  const type = saved.pollType || 'cron';
-  const interval = saved.interval === undefined || saved.interval === '' ? 300 : Number(saved.interval);
-  return {
-    type,
-    seconds: type === 'interval' ? interval : undefined,
-    expression:
-      type === 'cron' ? (saved.cron === undefined ? '0 */5 * * * ?' : String(saved.cron)) : undefined,
-    pollOnStart:
-      saved.pollOnStart === undefined ? true : saved.pollOnStart === true || saved.pollOnStart === 'true',
-  };
-}
-
-/** How o365-mail-out of release 0.1.0 read the type of a field, and its fixed settings. */
-function mailOut0(saved: SavedProperties) {
-  const types = ['username', 'subject', 'toRecipients', 'ccRecipients', 'bccRecipients'].map(
-    (field) => String(saved[`${field}Type`] ?? 'str') || 'str',
-  );
-  const literal = (field: string) =>
-    typeof saved[field] === 'string' && (saved[field] as string).trim() !== '' ? saved[field] : undefined;
-  const fields = ['username', 'subject', 'toRecipients', 'ccRecipients', 'bccRecipients'].map(literal);
-  return { types, fields, ...mailOutSettings(saved) };
-}
 
 function freeze<T>(value: T): T {
   if (value && typeof value === 'object') Object.values(value).forEach(freeze);
@@ -85,14 +52,13 @@ describe('saved-flow versions', () => {
     for (const node of RELEASE_0_1_0) assert.equal(node.version, undefined, node.id);
   });
 
-  it('mail in of release 0.1.0 fetches, acknowledges and polls as before after migration', () => {
+  it('mail in of release 0.1.0 fetches, acknowledges and polls as that release did', () => {
     for (const saved of savedOf('o365-mail-in')) {
+      const settings = readMailInSettings(saved);
+      assert.deepEqual(settings.receive, release010.receiveOptions(saved), saved.id);
+      assert.deepEqual(settings.poll, release010.pollSettings(saved), saved.id);
       const { properties, from, to } = migrate('o365-mail-in', saved);
-      assert.equal(from, 0);
-      assert.equal(to, 1);
-      assert.equal(properties.version, 1);
-      assert.deepEqual(receiveOptions(properties), receiveOptions(saved), saved.id);
-      assert.deepEqual(schedule0(properties), schedule0(saved), saved.id);
+      assert.deepEqual([from, to, properties.version], [0, 1, 1]);
       // Version 1 spells out what 0.1.0 assumed, so a later default cannot change it.
       for (const prop of ['folder', 'action', 'pollType', 'interval', 'maxMessages', 'output']) {
         assert.notEqual(properties[prop], undefined, `${saved.id}: ${prop}`);
@@ -113,13 +79,15 @@ describe('saved-flow versions', () => {
     assert.equal(properties.claim, true);
     assert.equal(properties.filter, '', 'an empty filter stays "no filter"');
     assert.equal(properties.folder, 'inbox');
+    // Today's readers take an empty flag as its default; without the migration this node would poll at start.
+    assert.equal(readPollSettings(saved as MailInProperties).pollOnStart, true);
+    assert.equal(readMailInSettings(saved).poll.pollOnStart, false);
   });
 
-  it('mail out of release 0.1.0 sends as before after migration', () => {
+  it('mail out of release 0.1.0 sends as that release did', () => {
     for (const saved of savedOf('o365-mail-out')) {
-      const { properties } = migrate('o365-mail-out', saved);
-      assert.deepEqual(mailOut0(properties), mailOut0(saved), saved.id);
-      assert.equal(typeof properties.save, 'boolean');
+      assert.deepEqual(readMailOutSettings(saved), release010.sendSettings(saved), saved.id);
+      assert.equal(typeof migrate('o365-mail-out', saved).properties.save, 'boolean');
     }
     const before = RELEASE_0_1_0.find((node) => node.name === 'before field types') as SavedNode;
     const { properties } = migrate('o365-mail-out', before);
@@ -131,20 +99,14 @@ describe('saved-flow versions', () => {
     assert.equal(properties.save, false);
   });
 
-  it('an account of release 0.1.0 signs in to the same cloud the same way after migration', () => {
-    const credentials = { clientSecret: 'not-a-real-secret' };
-    const ids = {
-      tenantId: '6f1a2b3c-0000-4000-8000-000000000001',
-      applicationId: '6f1a2b3c-0000-4000-8000-000000000002',
-    };
+  it('an account of release 0.1.0 signs in to the same cloud the same way', () => {
     for (const saved of savedOf('o365-config')) {
-      const { properties } = migrate('o365-config', saved);
+      const settings = readConfigSettings(saved, { clientSecret: 'not-a-real-secret' });
       assert.deepEqual(
-        normaliseAccount({ ...properties, ...ids, ...credentials }),
-        normaliseAccount({ ...saved, ...ids, ...credentials }),
+        { cloud: settings.cloud, authType: settings.authType },
+        release010.accountChoices(saved),
+        saved.id,
       );
-      assert.equal(properties.cloud, 'global');
-      assert.equal(properties.authType, 'secret');
     }
   });
 
@@ -164,7 +126,9 @@ describe('saved-flow versions', () => {
       () => migrate('o365-mail-in', saved),
       (err: unknown) =>
         err instanceof SavedVersionError &&
-        err.code === 'NewerVersion' &&
+        err instanceof ConfigError &&
+        err.code === ErrorCodes.newerVersion &&
+        err.property === 'version' &&
         err.nodeType === 'o365-mail-in' &&
         err.version === 2 &&
         err.supported === 1 &&
@@ -176,7 +140,7 @@ describe('saved-flow versions', () => {
     for (const version of ['two', -1, 1.5, true, {}]) {
       assert.throws(
         () => migrate('o365-mail-out', { version }),
-        (err: unknown) => err instanceof SavedVersionError && err.code === 'UnreadableVersion',
+        (err: unknown) => err instanceof SavedVersionError && err.code === ErrorCodes.unreadableVersion,
         JSON.stringify(version),
       );
     }
