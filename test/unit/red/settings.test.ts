@@ -1,6 +1,7 @@
 /** Each node's properties are read once, through one entry point, with one meaning of a boolean for the package. */
 import { strict as assert } from 'node:assert';
 import { ConfigError } from '../../../src/graph/errors';
+import { currentVersion } from '../../../src/red/migrations';
 import { readBoolean } from '../../../src/red/properties';
 import { readConfigSettings, readMailInSettings, readMailOutSettings } from '../../../src/red/settings';
 
@@ -27,7 +28,9 @@ describe('settings', () => {
     });
 
     it('gives every boolean property of every node the same meaning of ""', () => {
+      // At the current version; a node saved by release 0.1.0 keeps that release's meanings (src/red/migrations.ts).
       const mailIn = readMailInSettings({
+        version: currentVersion('o365-mail-in'),
         username: 'a@b.example',
         pollOnStart: '',
         attachments: '',
@@ -36,7 +39,8 @@ describe('settings', () => {
       assert.equal(mailIn.poll.pollOnStart, true, 'pollOnStart defaults to true');
       assert.equal(mailIn.receive.attachments, true, 'attachments defaults to true');
       assert.equal(mailIn.receive.claim, false, 'claim defaults to false');
-      assert.equal(readMailOutSettings({ save: '' }).save, true, 'save defaults to true');
+      const mailOut = readMailOutSettings({ version: currentVersion('o365-mail-out'), save: '' });
+      assert.equal(mailOut.save, true, 'save defaults to true');
     });
   });
 
@@ -84,6 +88,7 @@ describe('settings', () => {
       const settings = readConfigSettings(
         {
           id: 'n1',
+          version: currentVersion('o365-config'),
           name: 'x',
           tenantId: 'contoso.example',
           cloud: 'global',
