@@ -12,12 +12,11 @@ import {
   mailInProps,
   mailOutProps,
   nodeModules,
+  recordStatuses,
   waitFor,
 } from './setup';
 
 const MAILBOX = 'user@contoso.example';
-
-type Status = { fill?: string; text?: string };
 
 describe('o365-config in Node-RED', function () {
   this.timeout(30_000);
@@ -57,15 +56,6 @@ describe('o365-config in Node-RED', function () {
       },
       { id: 'sink', z: 't', type: 'helper' },
     ];
-  }
-
-  function recordStatuses(ids: string[]): Record<string, Status[]> {
-    const seen: Record<string, Status[]> = {};
-    for (const id of ids) {
-      seen[id] = [];
-      helper.getNode(id).on('call:status', (call: { args: [Status] }) => seen[id].push(call.args[0]));
-    }
-    return seen;
   }
 
   it('makes one token request for all the polls and sends of several nodes sharing it', async () => {

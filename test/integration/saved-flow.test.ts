@@ -7,11 +7,9 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startSimulator, Simulator } from '../simulator';
-import { helper, nodeModules, waitFor } from './setup';
+import { helper, nodeModules, recordStatuses, waitFor } from './setup';
 
 type SavedNode = Record<string, unknown> & { id: string; type: string };
-type Status = { fill?: string; text?: string };
-
 const EXAMPLES_MAILBOX = 'examples@contoso.example';
 /** Each mail-in node of the fixture polls a mailbox of its own here, so the nodes cannot take each other's mail. */
 const MAILBOX_OF: Record<string, string> = {
@@ -67,15 +65,6 @@ describe('a flow saved by release 0.1.0, in Node-RED', function () {
     });
     flow.push({ id: 'sink', type: 'helper', z: '0365f10100000000' });
     return { flow, credentials };
-  }
-
-  function recordStatuses(ids: string[]): Record<string, Status[]> {
-    const seen: Record<string, Status[]> = {};
-    for (const id of ids) {
-      seen[id] = [];
-      helper.getNode(id).on('call:status', (call: { args: [Status] }) => seen[id].push(call.args[0]));
-    }
-    return seen;
   }
 
   it('starts every node, polls and sends as release 0.1.0 did', async () => {

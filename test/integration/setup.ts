@@ -51,6 +51,19 @@ export function accountCredentials(
   return { [CONFIG_ID]: credentials ?? { clientSecret: sim.app.secrets?.[0]?.value ?? '' } };
 }
 
+/** A status a node showed. */
+export type Status = { fill?: string; shape?: string; text?: string };
+
+/** Records every status the loaded nodes with these ids show from now on, by id. */
+export function recordStatuses(ids: string[]): Record<string, Status[]> {
+  const seen: Record<string, Status[]> = {};
+  for (const id of ids) {
+    seen[id] = [];
+    helper.getNode(id).on('call:status', (call: { args: [Status] }) => seen[id].push(call.args[0]));
+  }
+  return seen;
+}
+
 /** Resolves when `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
 export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
