@@ -280,6 +280,7 @@ export class MailStore {
       attachments: (seed.attachments ?? []).map((a) => this.attachmentFromSeed(mailbox, a)),
     });
     message.internetMessageHeaders = defaultHeaders(message, seed.headers);
+    if (seed.lastModifiedDateTime) message.lastModifiedDateTime = normaliseTime(seed.lastModifiedDateTime);
     return message;
   }
 

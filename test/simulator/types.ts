@@ -163,6 +163,8 @@ export interface SeedMessage {
   receivedDateTime?: string;
   /** Defaults to receivedDateTime; $search orders by it. */
   sentDateTime?: string;
+  /** Defaults to now (when the mail is added): a mail last changed long ago (claim timeouts). */
+  lastModifiedDateTime?: string;
   headers?: Record<string, string>;
   internetMessageId?: string;
   attachments?: SeedAttachment[];
