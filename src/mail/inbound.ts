@@ -203,6 +203,28 @@ function decodeBase64(value: string): Buffer | undefined {
   return Buffer.from(compact, 'base64');
 }
 
+/**
+ * What an item attachment is, from its `$value`: Graph gives item attachments `contentType: null`, and their
+ * `$value` is a vCard for a contact, an iCalendar for an event and MIME for a mail (attachment-get page).
+ */
+const ITEM_KINDS = [
+  { begins: 'BEGIN:VCARD', contentType: 'text/vcard', extension: '.vcf' },
+  { begins: 'BEGIN:VCALENDAR', contentType: 'text/calendar', extension: '.ics' },
+];
+const MAIL_ITEM = { contentType: 'message/rfc822', extension: '.eml' };
+
+function itemKindOf(content: Buffer | undefined): { contentType: string; extension: string } {
+  // A BOM or blank lines may come first; the first line names the format.
+  const start =
+    content
+      ?.subarray(0, 64)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart()
+      .toUpperCase() ?? '';
+  return ITEM_KINDS.find((kind) => start.startsWith(kind.begins)) ?? MAIL_ITEM;
+}
+
 function mapAttachment(
   a: GraphAttachmentLike,
   index: number,
@@ -212,10 +234,11 @@ function mapAttachment(
   const kind = kindOf(a);
   const rawName = typeof a.name === 'string' ? a.name : '';
   const givenType = typeof a.contentType === 'string' ? a.contentType.trim() : '';
-  const contentType = givenType || (kind === 'item' ? 'message/rfc822' : guessContentType(rawName));
+  const item = kind === 'item' ? itemKindOf(Buffer.isBuffer(a.content) ? a.content : undefined) : undefined;
+  const contentType = givenType || item?.contentType || guessContentType(rawName);
   // Names come from the sender: strip directories so a flow writing msg.attachments to disk stays in its folder.
   let filename = safeFilename(rawName, index, contentType);
-  if (kind === 'item' && !/\.eml$/i.test(filename)) filename += '.eml';
+  if (item && !filename.toLowerCase().endsWith(item.extension)) filename += item.extension;
   let content: Buffer | undefined;
   if (deliver && kind !== 'reference') {
     if (Buffer.isBuffer(a.content)) content = a.content;

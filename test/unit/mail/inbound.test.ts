@@ -163,6 +163,34 @@ describe('mapInboundMessage', () => {
     assert.equal(mail.o365.warnings, undefined);
   });
 
+  it('names and types an attached contact .vcf text/vcard and an attached event .ics text/calendar', () => {
+    const item = (name: string, text: string) => ({
+      '@odata.type': '#microsoft.graph.itemAttachment',
+      name,
+      contentType: null,
+      content: Buffer.from(text),
+    });
+    const mail = mapInboundMessage(
+      rich,
+      [
+        item('Alex Wilbur', 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Alex Wilbur\r\nEND:VCARD\r\n'),
+        item('Review.ics', '\uFEFF\r\nbegin:vcalendar\r\nEND:VCALENDAR\r\n'),
+        item('', 'BEGIN:VCARD\r\nEND:VCARD\r\n'),
+        item('Forwarded', 'Subject: BEGIN:VCARD\r\n\r\nbody'),
+      ],
+      options,
+    );
+    assert.deepEqual(
+      mail.attachments.map((a) => [a.filename, a.contentType, a.kind]),
+      [
+        ['Alex Wilbur.vcf', 'text/vcard', 'item'],
+        ['Review.ics', 'text/calendar', 'item'],
+        ['attachment-3.vcf', 'text/vcard', 'item'],
+        ['Forwarded.eml', 'message/rfc822', 'item'],
+      ],
+    );
+  });
+
   it('delivers an item attachment as an .eml file and a reference attachment as a link', () => {
     const eml = Buffer.from('Subject: fwd\r\n\r\nbody');
     const mail = mapInboundMessage(
