@@ -5,9 +5,29 @@
  * delta, claims whatever a move does to lastModifiedDateTime, and item attachments that are contacts or events.
  */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { startSimulator, type Simulator } from '../simulator';
-import { loadOne, MAILBOX } from './mail-in-harness';
-import { helper } from './setup';
+import { graphClient, msgPath } from '../simulator/test-helpers';
+import { loadOne, MAILBOX, MailInNode, Msg, pollUntilQuiet } from './mail-in-harness';
+import { accountCredentials, accountNode, CONFIG_ID, helper, mailInProps } from './setup';
+
+function subjects(nodes: MailInNode | MailInNode[]): string[] {
+  return (Array.isArray(nodes) ? nodes : [nodes]).flatMap((n) => n.messages.map((m) => m.topic));
+}
+
+/** Each expected subject delivered exactly once, nothing else. */
+function assertOnceEach(delivered: string[], expected: string[]): void {
+  const counts = new Map<string, number>();
+  for (const s of delivered) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const twice = [...counts].filter(([, n]) => n > 1).map(([s]) => s);
+  const lost = expected.filter((s) => !counts.has(s));
+  const extra = [...counts.keys()].filter((s) => !expected.includes(s));
+  assert.deepEqual({ lost, twice, extra }, { lost: [], twice: [], extra: [] }, 'nothing lost, nothing twice');
+}
+
+const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}`);
 
 describe('o365-mail-in against Graph quirks', function () {
   this.timeout(60_000);
@@ -26,6 +46,106 @@ describe('o365-mail-in against Graph quirks', function () {
     assert.deepEqual(violations, [], 'requests and answers follow the Graph schemas');
   });
 
+  const seed = (prefix: string, n: number, folder = 'inbox') => {
+    const subjects = names(prefix, n);
+    for (const subject of subjects) sim.addMessage(MAILBOX, folder, { subject });
+    return subjects;
+  };
+  const idOf = (subject: string) => sim.messages(MAILBOX).find((m) => m.subject === subject)?.id as string;
+  const flag = async (subject: string) =>
+    (await graphClient(sim)).patch(msgPath(idOf(subject)), { flag: { flagStatus: 'flagged' } });
+
+  describe('delta rounds with partial items', () => {
+    it('never delivers a partial item: a delivered mail is not delivered again, a new one comes whole', async () => {
+      const early = seed('early', 3);
+      const node = await loadOne(sim, { action: 'none', maxMessages: 0 });
+      await node.poll();
+      const later = seed('later', 3);
+      // A rule flags a new mail before the node sees it, a user flags a delivered one: both come back changed, and
+      // Graph may list a changed mail with only id, isRead and parentFolderId.
+      await flag(later[0]);
+      await flag(early[1]);
+      sim.setQuirks({ deltaPartialItems: 1 });
+      await pollUntilQuiet(node);
+      assertOnceEach(subjects(node), [...early, ...later]);
+      const whole = node.messages.find((m) => m.topic === later[0]) as Msg;
+      const stored = sim.messages(MAILBOX).find((m) => m.subject === later[0]);
+      assert.equal(
+        (whole.date as Date).toISOString(),
+        new Date(String(stored?.receivedDateTime)).toISOString(),
+      );
+      assert.equal(whole.from, stored?.from?.emailAddress.address);
+      assert.ok(
+        node.messages.every((m) => m.topic !== '' && !m.o365.warnings),
+        'no message is made of a partial item',
+      );
+    });
+  });
+  describe('delta rounds in no particular order', () => {
+    it('delivers once a mail delivered late, and one moved into the folder, both with an older receivedDateTime', async () => {
+      sim.addFolder(MAILBOX, 'inbox', 'Archive');
+      sim.addMessage(MAILBOX, 'Inbox/Archive', {
+        subject: 'moved in',
+        receivedDateTime: '2020-01-01T00:00:00Z',
+      });
+      const early = seed('early', 6);
+      sim.setQuirks({ deltaShuffle: true });
+      const node = await loadOne(sim, { action: 'none', maxMessages: 0 });
+      await pollUntilQuiet(node);
+      sim.deliverLate(MAILBOX, 'inbox', { subject: 'late and large' });
+      sim.moveMessage(MAILBOX, idOf('moved in'), 'inbox');
+      const more = seed('more', 4);
+      await pollUntilQuiet(node);
+      assertOnceEach(subjects(node), [...early, 'late and large', 'moved in', ...more]);
+    });
+  });
+  describe('stale delta and next links', () => {
+    it('neither skips nor repeats mail when links turn stale at random, across a shuffled round in small polls', async () => {
+      const expected = seed('mail', 60);
+      sim.setQuirks({ deltaShuffle: true, deltaStaleRate: 0.3 });
+      const node = await loadOne(sim, { action: 'none', maxMessages: 7 });
+      await pollUntilQuiet(node);
+      expected.push(...seed('new', 15));
+      await pollUntilQuiet(node);
+      assertOnceEach(subjects(node), expected);
+      assert.ok(sim.requests.some((r) => r.operation === 'delta' && r.status === 410));
+    });
+
+    it('resumes after a restart of Node-RED in the middle of a round with a persistent context store, then a stale link', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'o365-context-'));
+      try {
+        const expected = seed('mail', 40);
+        sim.setQuirks({ deltaShuffle: true });
+        const props = { action: 'none', maxMessages: 10 };
+        const first = await loadWithPersistentContext(sim, props, dir);
+        await first.poll();
+        assert.equal(first.messages.length, 10, 'stopped in the middle of the round');
+        await stopNodeRed();
+        const second = await loadWithPersistentContext(sim, props, dir);
+        sim.staleNextDeltaLinks(1);
+        await pollUntilQuiet(second);
+        assertOnceEach([...subjects(first), ...subjects(second)], expected);
+        assert.ok(sim.requests.some((r) => r.operation === 'delta' && r.status === 410));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+  describe('clouds without message delta', () => {
+    it('falls back to listing with one warning when Graph has no message delta', async () => {
+      sim.setMessageDelta(false);
+      const first = seed('mail', 5);
+      const node = await loadOne(sim, { action: 'none', maxMessages: 0 });
+      await node.poll();
+      await node.poll();
+      sim.deliverLate(MAILBOX, 'inbox', { subject: 'late' });
+      const later = seed('later', 2);
+      await pollUntilQuiet(node);
+      assertOnceEach(subjects(node), [...first, 'late', ...later]);
+      assert.equal(node.warnings.filter((w) => /delta/i.test(w)).length, 1, 'one clear warning');
+      assert.deepEqual(node.errors, []);
+    });
+  });
   describe('item attachments', () => {
     it('names and types an attached contact .vcf text/vcard and an attached event .ics text/calendar', async () => {
       sim.addMessage(MAILBOX, 'inbox', {
@@ -64,3 +184,54 @@ describe('o365-mail-in against Graph quirks', function () {
     });
   });
 });
+
+/**
+ * Loads one mail-in node (id in0) whose node context lives in a localfilesystem store under `dir`, as a Node-RED with
+ * `contextStorage` in settings.js would, in a fresh copy of the node module (no in-process memory of a cursor).
+ */
+async function loadWithPersistentContext(
+  sim: Simulator,
+  props: Record<string, unknown>,
+  dir: string,
+): Promise<MailInNode> {
+  helper.settings({
+    contextStorage: { default: { module: 'localfilesystem', config: { dir, flushInterval: 1 } } },
+  });
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  delete require.cache[require.resolve('../../nodes/o365-mail-in.js')];
+  const mailIn = require('../../nodes/o365-mail-in.js');
+  const config = require('../../nodes/o365-config.js');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const flow = [
+    { id: 'tab1', type: 'tab', label: 'mail in' },
+    accountNode(sim),
+    {
+      id: 'in0',
+      z: 'tab1',
+      name: '',
+      account: CONFIG_ID,
+      wires: [['sink0']],
+      ...mailInProps(MAILBOX, props),
+    },
+    { id: 'sink0', z: 'tab1', type: 'helper' },
+  ];
+  await helper.load([config, mailIn], flow, accountCredentials(sim));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  await (helper as any)._redNodes.loadContextsPlugin();
+  const node = new MailInNode(helper.getNode('in0'));
+  helper.getNode('sink0').on('input', (msg: Msg) => node.messages.push(msg));
+  return node;
+}
+
+/** Stops the flows and closes the context stores (written to disk), as a Node-RED shutdown does. */
+async function stopNodeRed(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const runtime = (helper as any)._redNodes;
+  await runtime.stopFlows();
+  await runtime.closeContextsPlugin();
+  runtime.clearRegistry();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const h = helper as any;
+  h._logSpy?.restore();
+  h._sandbox.restore();
+}
