@@ -3,6 +3,7 @@
  * src/red/settings.ts, polls are timed by src/schedule.ts, run by the engine in src/receive, and each mail becomes a
  * msg in src/mail/inbound.ts; the status line is src/red/mail-in-status.ts.
  */
+import { offersMessageDelta } from './graph/account-rules';
 import type { Connection } from './graph/connection';
 import { inboundMessage } from './mail/inbound';
 import { contextCursorStore, forgetCursor, Receiver } from './receive';
@@ -94,13 +95,23 @@ class MailInNode {
     const where = { mailbox: options.mailbox, folder: options.folder };
     // The process-wide copy of the cursor belongs to this node on this tenant's Graph.
     const cursorScope = `${node.id}|${connection.account.graphEndpoint}|${connection.account.tenantId}`;
-    const receiver = new Receiver(api, options, contextCursorStore(node.context(), cursorScope), {
-      deliver: (mail) => node.send(inboundMessage(mail)),
-      mailFailed: (err) => {
-        node.error(mailFailedText(RED, err), { payload: '', topic: '', o365: { id: err.mailId, ...where } });
+    const receiver = new Receiver(
+      api,
+      options,
+      contextCursorStore(node.context(), cursorScope),
+      {
+        deliver: (mail) => node.send(inboundMessage(mail)),
+        mailFailed: (err) => {
+          node.error(mailFailedText(RED, err), {
+            payload: '',
+            topic: '',
+            o365: { id: err.mailId, ...where },
+          });
+        },
+        warn: (notice) => node.warn(noticeText(RED, notice)),
       },
-      warn: (notice) => node.warn(noticeText(RED, notice)),
-    });
+      { messageDelta: offersMessageDelta(connection.account.cloud) },
+    );
 
     const poller = new Poller(
       poll.schedule,

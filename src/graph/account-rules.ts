@@ -23,6 +23,14 @@ export const CLOUDS: Record<Exclude<Cloud, 'custom'>, { authorityHost: string; g
   },
 };
 
+/**
+ * Whether Graph offers message delta (`.../messages/delta`) in a cloud: not in 21Vianet's China cloud
+ * (microsoft-graph-docs issue 2163, test/simulator/README.md). A custom cloud is found out by asking.
+ */
+export function offersMessageDelta(cloud: Cloud): boolean {
+  return cloud !== 'china';
+}
+
 /** A directory (tenant) or application (client) id. */
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A tenant's domain, such as contoso.onmicrosoft.com. */

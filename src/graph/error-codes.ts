@@ -76,7 +76,6 @@ export const GraphCodes = {
     'ErrorRestrictionTooComplex',
     'Request_UnsupportedQuery',
   ] as readonly string[],
-  /** A delta token Graph no longer knows or cannot read (410 syncStateNotFound and its relatives); compare lower-case. */
   /** A subscription's notification URL failed Graph's validation request (400; also when it timed out). */
   subscriptionValidation: 'ValidationError',
   /**
@@ -84,6 +83,12 @@ export const GraphCodes = {
    * only be N minutes in the future"), 403 for a missing permission and for the 1,000 subscriptions per mailbox.
    */
   subscriptionExtension: 'ExtensionError',
+  /**
+   * A cloud without message delta (21Vianet's China cloud, the former German cloud) reads `delta` in
+   * `.../messages/delta` as a message id: 400 ErrorInvalidIdMalformed "Id is malformed." (test/simulator/README.md).
+   */
+  deltaUnavailable: ['ErrorInvalidIdMalformed'] as readonly string[],
+  /** A delta token Graph no longer knows or cannot read (410 syncStateNotFound and its relatives); compare lower-case. */
   staleSyncState: [
     'syncstatenotfound',
     'syncstateinvalid',

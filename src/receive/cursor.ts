@@ -1,15 +1,69 @@
 /**
  * Where `action: none` remembers what it delivered, so each mail is delivered once and a runtime with a persistent
- * context store resumes after a restart without repeating or skipping mail.
+ * context store resumes after a restart without repeating or skipping mail. The cursor (version 2) is the set of
+ * delivered mails (src/receive/seen.ts) plus, for the delta query, the link to ask next. Version 1 cursors (a
+ * receivedDateTime watermark) are migrated by src/receive/migrate.ts.
  */
+import { PackedSeen, SeenMails } from './seen';
 
 /** Async get/set of one JSON value (the node context wraps it; tests use memory). */
 export interface CursorStore {
   get(): Promise<unknown>;
-  set(value: Cursor | undefined): Promise<void>;
+  set(value: StoredCursor | undefined): Promise<void>;
 }
 
-/** Mail received at or before `at` was handled, except ids not in `ids` that were received exactly at `at`. */
+/** The cursor as stored (JSON). */
+export interface StoredCursor extends PackedSeen {
+  version: 2;
+  /** The settings it belongs to (see cursorKey). */
+  key: string;
+  /** Delta: the link to fetch next, an `@odata.nextLink` mid-round or the `@odata.deltaLink` between rounds. */
+  link?: string;
+  /** Graph answered that it has no message delta here (a national cloud): the folder is listed instead. */
+  noDelta?: true;
+  /** A version 1 cursor stopped in the middle of a delta round: what that round had reached (see migrate.ts). */
+  legacyRound?: Watermark;
+}
+
+/** What action none remembers, in memory while the node runs; saved as a StoredCursor after each step. */
+export class Cursor {
+  /** Delta: the link to fetch next; undefined: a new sync from the start. */
+  link?: string;
+  /** Graph has no message delta for this folder. */
+  noDelta = false;
+  legacyRound?: Watermark;
+
+  constructor(
+    readonly key: string,
+    readonly seen: SeenMails = new SeenMails(),
+  ) {}
+
+  toStored(): StoredCursor {
+    const stored: StoredCursor = { version: 2, key: this.key, ...this.seen.pack() };
+    if (this.link !== undefined) stored.link = this.link;
+    if (this.noDelta) stored.noDelta = true;
+    if (this.legacyRound) stored.legacyRound = this.legacyRound;
+    return stored;
+  }
+
+  /** The cursor of a stored value made for these settings; undefined when it is not one (or not well formed). */
+  static fromStored(value: unknown, key: string): Cursor | undefined {
+    if (typeof value !== 'object' || value === null) return undefined;
+    const c = value as Partial<StoredCursor>;
+    if (c.version !== 2 || c.key !== key) return undefined;
+    if (c.link !== undefined && typeof c.link !== 'string') return undefined;
+    if (c.legacyRound !== undefined && !isWatermark(c.legacyRound)) return undefined;
+    const seen = SeenMails.unpack(c);
+    if (!seen) return undefined;
+    const cursor = new Cursor(key, seen);
+    cursor.link = c.link;
+    cursor.noDelta = c.noDelta === true;
+    cursor.legacyRound = c.legacyRound;
+    return cursor;
+  }
+}
+
+/** Version 1 (a watermark): mail received at or before `at` was handled, except ids not in `ids` received at `at`. */
 export interface Watermark {
   /** ISO receivedDateTime. */
   at: string;
@@ -17,21 +71,43 @@ export interface Watermark {
   ids: string[];
 }
 
-export interface Cursor {
+/** A version 1 cursor, as nodes before issue 10 stored it. */
+export interface CursorV1 {
   version: 1;
-  /** The settings it belongs to (see cursorKey). */
   key: string;
   mode: 'delta' | 'watermark';
   /** Handled mail as of the start of the current delta round (or of the watermark listing). */
   watermark?: Watermark;
-  /** Delta: the link to fetch next: an `@odata.nextLink` mid-round or the `@odata.deltaLink` between rounds. */
+  /** Delta: an `@odata.nextLink` mid-round or the `@odata.deltaLink` between rounds. */
   link?: string;
   /** Delta: `link` begins a round (a deltaLink, or none: an initial sync). */
   roundStart?: boolean;
-  /** Delta: ids already delivered from the page `link` answers (a poll stopped in the middle of it). */
+  /** Delta: ids already delivered from the page `link` answers. */
   done?: string[];
-  /** Delta: the watermark the current round builds up, taken over when the round ends. */
+  /** Delta: the watermark the current round had built up. */
   next?: Watermark;
+}
+
+/** A stored version 1 cursor made for these settings, when it is one. */
+export function readCursorV1(value: unknown, key: string): CursorV1 | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const c = value as Partial<CursorV1>;
+  if (c.version !== 1 || c.key !== key || (c.mode !== 'delta' && c.mode !== 'watermark')) return undefined;
+  if (c.watermark !== undefined && !isWatermark(c.watermark)) return undefined;
+  if (c.next !== undefined && !isWatermark(c.next)) return undefined;
+  if (c.link !== undefined && typeof c.link !== 'string') return undefined;
+  if (c.done !== undefined && !isStringArray(c.done)) return undefined;
+  return c as CursorV1;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function isWatermark(value: unknown): value is Watermark {
+  if (typeof value !== 'object' || value === null) return false;
+  const w = value as Partial<Watermark>;
+  return typeof w.at === 'string' && !Number.isNaN(Date.parse(w.at)) && isStringArray(w.ids);
 }
 
 /** The part of a node's context the cursor store uses: callback get and set of one key in the default store. */
@@ -47,7 +123,7 @@ const CURSOR_KEY = 'o365MailInCursor';
  * Cursors by scope (node, tenant and Graph endpoint) for this process: Node-RED drops a node's context at each
  * redeploy unless a context store is configured, and a redeployed node must not deliver its folder's mail again.
  */
-const processCursors = new Map<string, Cursor>();
+const processCursors = new Map<string, StoredCursor>();
 
 /**
  * The cursor in a node's context (its default store: a persistent one survives restarts), with the process-wide copy
@@ -77,61 +153,15 @@ export function forgetCursor(scope: string): void {
 }
 
 /** A store in memory (tests, and nodes whose context cannot be read). */
-export function memoryCursorStore(initial?: Cursor): CursorStore & { value: Cursor | undefined } {
+export function memoryCursorStore(initial?: unknown): CursorStore & { value: unknown } {
   const store = {
     value: initial,
     async get() {
-      return store.value === undefined ? undefined : (JSON.parse(JSON.stringify(store.value)) as Cursor);
+      return store.value === undefined ? undefined : (JSON.parse(JSON.stringify(store.value)) as unknown);
     },
-    async set(value: Cursor | undefined) {
-      store.value = value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as Cursor);
+    async set(value: StoredCursor | undefined) {
+      store.value = value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
     },
   };
   return store;
-}
-
-/** The stored cursor when it is well formed and made for these settings; otherwise undefined. */
-export function readCursor(value: unknown, key: string): Cursor | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const c = value as Partial<Cursor>;
-  if (c.version !== 1 || c.key !== key || (c.mode !== 'delta' && c.mode !== 'watermark')) return undefined;
-  if (c.watermark !== undefined && !isWatermark(c.watermark)) return undefined;
-  if (c.next !== undefined && !isWatermark(c.next)) return undefined;
-  if (c.link !== undefined && typeof c.link !== 'string') return undefined;
-  if (c.done !== undefined && !isStringArray(c.done)) return undefined;
-  return c as Cursor;
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string');
-}
-
-function isWatermark(value: unknown): value is Watermark {
-  if (typeof value !== 'object' || value === null) return false;
-  const w = value as Partial<Watermark>;
-  return typeof w.at === 'string' && !Number.isNaN(Date.parse(w.at)) && isStringArray(w.ids);
-}
-
-/** True when a mail received at `received` with `id` is covered by the watermark (handled before). */
-export function isBehind(watermark: Watermark | undefined, received: string, id: string): boolean {
-  if (!watermark) return false;
-  const at = Date.parse(watermark.at);
-  const t = Date.parse(received);
-  if (Number.isNaN(t)) return false;
-  return t < at || (t === at && watermark.ids.includes(id));
-}
-
-/** The watermark moved on by one mail (kept as the latest time and the ids at that instant). */
-export function advance(
-  watermark: Watermark | undefined,
-  received: string,
-  id: string,
-): Watermark | undefined {
-  const t = Date.parse(received);
-  if (Number.isNaN(t)) return watermark;
-  if (!watermark || t > Date.parse(watermark.at)) return { at: received, ids: [id] };
-  if (t === Date.parse(watermark.at) && !watermark.ids.includes(id)) {
-    return { at: watermark.at, ids: [...watermark.ids, id] };
-  }
-  return watermark;
 }

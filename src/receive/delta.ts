@@ -1,27 +1,24 @@
 /**
- * `action: none` through the folder's delta query: each mail delivered once, not at every poll. The cursor (the
- * nextLink or deltaLink, plus a receivedDateTime watermark) lives in the node's context, so a persistent context
- * store resumes after a restart. Delta also reports changes to old mail (read, flagged): the watermark as of the start
- * of a round tells them from new mail. A stale token (410 syncStateNotFound) starts a new sync that skips what was
- * delivered before.
+ * `action: none` through the folder's delta query: each mail delivered once, not at every poll. Graph lists a round
+ * in no particular order, may list a changed mail with only id, isRead and parentFolderId, and may forget a saved
+ * link at any time (410 syncStateNotFound). So a mail is delivered when it was not seen before (src/receive/seen.ts),
+ * whatever its receivedDateTime; a partial item of a mail not seen before is fetched in full first; a stale link
+ * starts a new sync in which everything seen is skipped. The cursor is saved after each page.
  */
 import { GraphCodes } from '../graph/error-codes';
 import { GraphError } from '../graph/errors';
 import type { GraphMessage } from '../graph/mail-api';
 import { MESSAGE_SELECT } from '../mail/inbound';
 import { idOf } from './assemble';
+import { Cursor, CursorStore } from './cursor';
 import { deliverInOrder } from './deliver';
-import { countPage, type PollContext } from './poll';
-import { advance, Cursor, CursorStore, isBehind, Watermark } from './cursor';
+import { fetchWhole, isPartial } from './fetch';
 import type { MailPredicate } from './filter';
+import { completeLegacyRound } from './migrate';
+import { countPage, type PollContext } from './poll';
 
-/** What the receiver keeps in memory between polls (lost on restart, which the stored cursor covers). */
-export interface DeltaMemory {
-  /** Ids delivered in the current round, when the round began in this process. */
-  round?: Set<string>;
-}
-
-const MAX_ROUND_MEMORY = 200_000;
+/** How a delta poll ended: done, or Graph has no message delta for this folder (list it instead). */
+export type DeltaOutcome = 'done' | 'unavailable';
 
 /** One poll through the delta query. */
 export async function deltaPoll(
@@ -30,82 +27,94 @@ export async function deltaPoll(
   cursor: Cursor,
   store: CursorStore,
   matches: MailPredicate,
-  memory: DeltaMemory,
-): Promise<void> {
+): Promise<DeltaOutcome> {
+  const save = () => store.set(cursor.toStored());
   let remaining = ctx.options.maxMessages > 0 ? ctx.options.maxMessages : Infinity;
   for (;;) {
-    // A round that begins here is seen whole by this process: remember what it delivers, for a resync.
-    if (cursor.roundStart) memory.round = new Set(cursor.done ?? []);
     let page: { value: GraphMessage[]; nextLink?: string; deltaLink?: string } | undefined;
     try {
-      page = await firstPage(ctx, folderId, cursor);
+      page = await firstPage(ctx, folderId, cursor.link);
     } catch (err) {
-      if (!isStaleToken(err) || !cursor.link) throw err;
-      resync(cursor, memory);
-      await store.set(cursor);
-      continue;
-    }
-    if (!page) return;
-    const done = new Set(cursor.done ?? []);
-    const deliverable: GraphMessage[] = [];
-    for (const m of page.value) {
-      const id = idOf(m);
-      if (!id || m['@removed'] !== undefined || done.has(id) || memory.round?.has(id)) continue;
-      const received = typeof m.receivedDateTime === 'string' ? m.receivedDateTime : '';
-      cursor.next = advance(cursor.next, received, id);
-      if (isBehind(cursor.watermark, received, id) || !matches(m) || ctx.memory.skips(id)) continue;
-      deliverable.push(m);
-    }
-    const take = deliverable.slice(0, remaining);
-    remaining -= take.length;
-    const delivered: string[] = [];
-    let failures;
-    try {
-      failures = await deliverInOrder(
-        ctx,
-        take,
-        (id) => {
-          delivered.push(id);
-          if (memory.round && memory.round.size < MAX_ROUND_MEMORY) memory.round.add(id);
-        },
-        { stopAtFailure: true },
-      );
-    } catch (err) {
-      // Stopped half way (close): keep what this page delivered, so it is not delivered again.
-      cursor.done = [...done, ...delivered];
-      await store.set(cursor);
+      if (cursor.link && isStaleToken(err)) {
+        await resync(ctx, folderId, cursor);
+        await save();
+        continue;
+      }
+      if (!cursor.link && isDeltaUnavailable(err)) return 'unavailable';
       throw err;
     }
-    const retry = failures.some((f) => !f.skippedFromNow);
-    if (take.length < deliverable.length || retry) {
-      // Stopped inside this page: fetch it again next time and skip what it already gave.
-      cursor.done = [...done, ...delivered];
-      ctx.summary.limited = !retry;
-      await store.set(cursor);
-      return;
+    if (!page) return 'done';
+    const { mails, retry } = await wholeMails(ctx, page.value, cursor);
+    const deliverable = mails
+      .filter((m) => !cursor.seen.covers(m.id, m.receivedDateTime) && matches(m) && !ctx.memory.skips(m.id))
+      .sort(byReceived);
+    const take = deliverable.slice(0, remaining);
+    remaining -= take.length;
+    let failures;
+    try {
+      failures = await deliverInOrder(ctx, take, (id, mail) =>
+        cursor.seen.add(id, mail.o365.receivedDateTime),
+      );
+    } finally {
+      // Also when the poll is stopped half way: what was delivered stays delivered.
+      await save();
     }
-    cursor.done = undefined;
+    if (take.length < deliverable.length || retry || failures.some((f) => !f.skippedFromNow)) {
+      // The same page is asked again next time: what it delivered is remembered, the rest comes then.
+      ctx.summary.limited = take.length < deliverable.length;
+      return 'done';
+    }
     if (page.nextLink) {
       cursor.link = page.nextLink;
-      cursor.roundStart = false;
-      await store.set(cursor);
+      await save();
       if (remaining <= 0) {
         ctx.summary.limited = true;
-        return;
+        return 'done';
       }
       continue;
     }
-    endRound(cursor, page.deltaLink, memory);
-    await store.set(cursor);
-    return;
+    // The round is whole: what it delivered joins the rest, and the set is trimmed to its bound.
+    if (cursor.legacyRound) await completeLegacyRound(ctx, folderId, cursor);
+    cursor.seen.settle();
+    cursor.link = page.deltaLink;
+    await save();
+    return 'done';
   }
 }
 
-async function firstPage(ctx: PollContext, folderId: string, cursor: Cursor) {
+/**
+ * The page's mails that can be judged: removals and items without an id left out, each mail once, and partial items
+ * of mails not delivered before fetched in full. `retry` when a mail could not be fetched and must be tried again.
+ */
+async function wholeMails(
+  ctx: PollContext,
+  items: GraphMessage[],
+  cursor: Cursor,
+): Promise<{ mails: GraphMessage[]; retry: boolean }> {
+  const mails: GraphMessage[] = [];
+  const partial: string[] = [];
+  const listed = new Set<string>();
+  for (const item of items) {
+    const id = idOf(item);
+    if (!id || item['@removed'] !== undefined || listed.has(id)) continue;
+    listed.add(id);
+    if (!isPartial(item)) mails.push(item);
+    // A changed mail already delivered needs nothing more; one not seen yet is read whole before it is judged.
+    else if (!cursor.seen.has(id) && !ctx.memory.skips(id)) partial.push(id);
+  }
+  const fetched = await fetchWhole(ctx, partial);
+  return { mails: [...mails, ...fetched.mails], retry: fetched.failed.some((f) => !f.skippedFromNow) };
+}
+
+function byReceived(a: GraphMessage, b: GraphMessage): number {
+  return String(a.receivedDateTime).localeCompare(String(b.receivedDateTime));
+}
+
+async function firstPage(ctx: PollContext, folderId: string, link: string | undefined) {
   const pages = ctx.api.delta(
     folderId,
     {
-      deltaLink: cursor.link,
+      deltaLink: link,
       select: MESSAGE_SELECT,
       bodyFormat: ctx.options.bodyFormat,
       pageSize: Math.min(1000, ctx.options.maxMessages > 0 ? Math.max(ctx.options.maxMessages, 10) : 1000),
@@ -122,38 +131,22 @@ async function firstPage(ctx: PollContext, folderId: string, cursor: Cursor) {
   }
 }
 
-/** A round finished: its watermark becomes the one later rounds compare against. */
-function endRound(cursor: Cursor, deltaLink: string | undefined, memory: DeltaMemory): void {
-  cursor.watermark = merge(cursor.watermark, cursor.next);
-  cursor.next = undefined;
-  cursor.link = deltaLink;
-  cursor.roundStart = true;
-  memory.round = undefined;
-}
-
 /**
- * A stale token: sync again from scratch. When this process saw the whole interrupted round it knows what it
- * delivered and keeps the round's starting watermark (nothing skipped); otherwise it takes the round's watermark
- * as far as it got (nothing repeated).
+ * Graph forgot the link: a new sync from the start, in which every mail is listed again and everything delivered
+ * (remembered, or at or before the floor) is skipped. What the interrupted round delivered stays remembered.
  */
-function resync(cursor: Cursor, memory: DeltaMemory): void {
-  if (!memory.round) cursor.watermark = merge(cursor.watermark, cursor.next);
-  cursor.next = memory.round ? cursor.next : undefined;
+async function resync(ctx: PollContext, folderId: string, cursor: Cursor): Promise<void> {
+  if (cursor.legacyRound) await completeLegacyRound(ctx, folderId, cursor);
   cursor.link = undefined;
-  cursor.done = undefined;
-  cursor.roundStart = false;
-}
-
-function merge(a: Watermark | undefined, b: Watermark | undefined): Watermark | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  let out: Watermark | undefined = a;
-  for (const id of b.ids) out = advance(out, b.at, id);
-  return out;
 }
 
 /** Graph forgot the sync state (410 syncStateNotFound) or cannot read the token. */
 export function isStaleToken(err: unknown): boolean {
   if (!(err instanceof GraphError)) return false;
   return err.status === 410 || GraphCodes.staleSyncState.includes(err.code.toLowerCase());
+}
+
+/** Graph has no message delta here (the China cloud answers the delta route 400 ErrorInvalidIdMalformed). */
+export function isDeltaUnavailable(err: unknown): boolean {
+  return err instanceof GraphError && err.status === 400 && GraphCodes.deltaUnavailable.includes(err.code);
 }

@@ -6,20 +6,15 @@
  * cannot sort ($search, or a filter it refuses to sort), the listing is asked again from its start after each page,
  * and a nextLink is only followed when nothing was acknowledged since the listing began.
  */
-import { GraphCodes } from '../graph/error-codes';
-import { GraphError, messageOf } from '../graph/errors';
 import type { GraphMessage } from '../graph/mail-api';
 import { idOf } from './assemble';
-import { listOptions, pageSize } from './listing';
+import { isSortRefused, listOptions, ListingState, pageSize, refuseSort } from './listing';
 import { MailError } from './mail-error';
 import { countPage, type PollContext } from './poll';
 import { Acknowledger, deliverPage, DrainFolders } from './page';
 
 /** State kept across polls by the receiver. */
-export interface DrainState {
-  /** False once Graph refused the oldest-first listing for this filter. */
-  ordered: boolean;
-}
+export type DrainState = ListingState;
 
 /** Graph's largest page. */
 const MAX_PAGE = 1000;
@@ -174,14 +169,4 @@ async function firstPage(ctx: PollContext, folderId: string, top: number, since:
   } finally {
     await pages.return(undefined);
   }
-}
-
-function refuseSort(ctx: PollContext, state: DrainState, err: unknown): void {
-  state.ordered = false;
-  ctx.hooks.warn({ key: 'unsorted', subs: { error: messageOf(err) } });
-}
-
-/** Graph refused to list this filter oldest first (400 InefficientFilter and its relatives). */
-function isSortRefused(err: unknown): boolean {
-  return err instanceof GraphError && err.status === 400 && GraphCodes.sortRefused.includes(err.code);
 }

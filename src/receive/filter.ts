@@ -1,11 +1,15 @@
 /**
  * The simple `$filter` expressions a delta query can apply itself (Graph's message delta takes no `$filter` we
  * need): comparisons of isRead, hasAttachments, importance, subject and the sender's address joined by `and`.
- * Anything else cannot use delta: the receiver lists with a receivedDateTime watermark instead.
+ * Anything else cannot use delta: the receiver lists the folder with the filter instead. Next to a `$search`, which
+ * Graph cannot combine with `$filter`, the node applies these filters itself too.
  */
 import type { GraphMessage } from '../graph/mail-api';
 
 export type MailPredicate = (message: GraphMessage) => boolean;
+
+/** The message properties a predicate reads (for a listing that selects only what it needs). */
+export const FILTER_SELECT = ['isRead', 'hasAttachments', 'importance', 'subject', 'from'];
 
 const PROPERTIES: Record<string, { kind: 'boolean' | 'string'; get: (m: GraphMessage) => unknown }> = {
   isread: { kind: 'boolean', get: (m) => m.isRead },

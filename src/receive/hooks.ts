@@ -27,6 +27,10 @@ export interface NoticeSubs {
   'ack-failed-read': { id: string; error: string };
   'ack-failed-delete': { id: string; error: string };
   'ack-failed-move': { id: string; error: string };
+  /** Graph has no message delta for the folder (a national cloud): action none lists the folder instead. */
+  'no-delta': Record<string, never>;
+  /** A search returned Graph's maximum of results: matches sorted after them cannot be found. */
+  'search-cap': { count: number };
 }
 
 export type NoticeKey = keyof NoticeSubs;

@@ -1,8 +1,17 @@
 /** How the polled folder is listed: page size, order, filter or search. */
+import { GraphCodes } from '../graph/error-codes';
+import { GraphError, messageOf } from '../graph/errors';
 import type { ListOptions } from '../graph/mail-api';
 import { MESSAGE_SELECT } from '../mail/inbound';
 import { expandsAttachments } from './assemble';
 import type { ReceiveOptions } from './options';
+import type { PollContext } from './poll';
+
+/** What a receiver learns about listing its folder while it runs. */
+export interface ListingState {
+  /** False once Graph refused the oldest-first listing for this filter. */
+  ordered: boolean;
+}
 
 /** Page size of listings: Graph's maximum, smaller when each mail carries its attachments. */
 export function pageSize(options: ReceiveOptions): number {
@@ -32,4 +41,15 @@ export function listOptions(
   if (!ordered) return { ...base, filter: options.filter || undefined };
   const userFilter = options.filter ? ` and (${options.filter})` : '';
   return { ...base, filter: `receivedDateTime ge ${since}${userFilter}`, orderby: 'receivedDateTime asc' };
+}
+
+/** Graph refused to list this filter oldest first (400 InefficientFilter and its relatives). */
+export function isSortRefused(err: unknown): boolean {
+  return err instanceof GraphError && err.status === 400 && GraphCodes.sortRefused.includes(err.code);
+}
+
+/** From now on the folder is listed in Graph's order; the user is told once. */
+export function refuseSort(ctx: PollContext, state: ListingState, err: unknown): void {
+  state.ordered = false;
+  ctx.hooks.warn({ key: 'unsorted', subs: { error: messageOf(err) } });
 }

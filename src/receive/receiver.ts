@@ -5,30 +5,37 @@
 import { setMaxListeners } from 'node:events';
 import { ReceiveApi } from './assemble';
 import { claimFolderId, releaseStaleClaims } from './claim';
-import type { ReceiveHooks } from './hooks';
-import { emptyCounters, emptySummary, PollContext, PollSummary, ReceiverCounters } from './poll';
-import { Cursor, CursorStore, readCursor } from './cursor';
-import { DeltaMemory, deltaPoll } from './delta';
-import { drainPoll, DrainState } from './drain';
-import { DrainFolders } from './page';
+import { Cursor, CursorStore, readCursorV1 } from './cursor';
+import { deltaPoll } from './delta';
+import { drainPoll } from './drain';
 import { compileFilter, MailPredicate } from './filter';
+import type { ReceiveHooks } from './hooks';
+import { ListCursorState, listingPoll } from './list-cursor';
 import { SkipMemory } from './memory';
+import { migrateCursor } from './migrate';
 import { cursorKey, ReceiveOptions } from './options';
-import { watermarkPoll } from './watermark';
+import { DrainFolders } from './page';
+import { emptyCounters, emptySummary, PollContext, PollSummary, ReceiverCounters } from './poll';
 
-export type ReceiveMode = 'drain' | 'delta' | 'watermark';
+/** How `action` is carried out: drain (read/delete/move), or a cursor through the delta query or a listing (none). */
+export type ReceiveMode = 'drain' | 'delta' | 'listing';
+
+/** What the receiver needs to know about where it runs. */
+export interface ReceiveEnvironment {
+  /** False where Graph offers no message delta (the China cloud): action none lists the folder instead. */
+  messageDelta?: boolean;
+}
 
 /** Polls one mailbox folder; keep one per node, so remembered failures and folder ids last across polls. */
 export class Receiver {
   readonly counters: ReceiverCounters = emptyCounters();
-  /** How `action` is carried out: drain (read/delete/move), or a delta or watermark cursor (none). */
-  readonly mode: ReceiveMode;
   private readonly api: ReceiveApi;
   private readonly memory = new SkipMemory();
-  private readonly drainState: DrainState = { ordered: true };
-  private readonly deltaMemory: DeltaMemory = {};
+  private readonly listingState: ListCursorState = { ordered: true };
+  /** The node's filter as the node applies it itself (delta rounds, next to a search); null when it cannot. */
   private readonly predicate: MailPredicate | null;
   private folders?: DrainFolders;
+  private cursor?: Cursor;
   private warnedClaim = false;
 
   constructor(
@@ -36,10 +43,21 @@ export class Receiver {
     readonly options: ReceiveOptions,
     private readonly cursorStore: CursorStore,
     private readonly hooks: ReceiveHooks,
+    private readonly environment: ReceiveEnvironment = {},
   ) {
     this.api = countingApi(api, this.counters);
-    this.predicate = options.search ? null : compileFilter(options.filter);
-    this.mode = options.action !== 'none' ? 'drain' : this.predicate ? 'delta' : 'watermark';
+    this.predicate = compileFilter(options.filter);
+  }
+
+  /** How the next poll works: drain, or for action none the delta query unless Graph cannot give it here. */
+  get mode(): ReceiveMode {
+    if (this.options.action !== 'none') return 'drain';
+    const delta =
+      !this.options.search &&
+      this.predicate !== null &&
+      this.environment.messageDelta !== false &&
+      this.cursor?.noDelta !== true;
+    return delta ? 'delta' : 'listing';
   }
 
   /** Mails skipped while the node runs because their acknowledgement failed. */
@@ -80,26 +98,30 @@ export class Receiver {
         );
         this.counters.released += summary.released;
       }
-      await drainPoll(ctx, folders, this.drainState);
+      await drainPoll(ctx, folders, this.listingState);
       return summary;
     }
     if (this.options.claim && !this.warnedClaim) {
       this.warnedClaim = true;
       this.hooks.warn({ key: 'claim-needs-action', subs: {} });
     }
-    const cursor = await this.loadCursor();
+    const cursor = await this.loadCursor(ctx, folders.source);
     if (this.mode === 'delta') {
-      await deltaPoll(
+      const outcome = await deltaPoll(
         ctx,
         folders.source,
         cursor,
         this.cursorStore,
         this.predicate as MailPredicate,
-        this.deltaMemory,
       );
-    } else {
-      await watermarkPoll(ctx, folders.source, cursor, this.cursorStore, this.drainState);
+      if (outcome === 'done') return summary;
+      // Graph has no message delta here (a national cloud): list the folder from now on, and say so once.
+      cursor.noDelta = true;
+      cursor.link = undefined;
+      this.hooks.warn({ key: 'no-delta', subs: {} });
     }
+    const localFilter = this.options.search ? this.predicate : null;
+    await listingPoll(ctx, folders.source, cursor, this.cursorStore, this.listingState, localFilter);
     return summary;
   }
 
@@ -116,12 +138,19 @@ export class Receiver {
     return folders;
   }
 
-  private async loadCursor(): Promise<Cursor> {
+  /** The cursor of these settings: kept in memory once read, migrated from version 1 once (and saved at once). */
+  private async loadCursor(ctx: PollContext, folderId: string): Promise<Cursor> {
+    if (this.cursor) return this.cursor;
     const key = cursorKey(this.options);
-    const stored = readCursor(await this.cursorStore.get(), key);
-    const mode = this.mode === 'delta' ? 'delta' : 'watermark';
-    if (stored && stored.mode === mode) return stored;
-    return { version: 1, key, mode, roundStart: mode === 'delta' ? true : undefined };
+    const stored = await this.cursorStore.get();
+    let cursor = Cursor.fromStored(stored, key);
+    if (!cursor) {
+      const v1 = readCursorV1(stored, key);
+      cursor = v1 ? await migrateCursor(ctx, folderId, v1, key) : new Cursor(key);
+      if (v1) await this.cursorStore.set(cursor.toStored());
+    }
+    this.cursor = cursor;
+    return cursor;
   }
 }
 

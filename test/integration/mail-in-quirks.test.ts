@@ -197,8 +197,10 @@ async function loadWithPersistentContext(
   helper.settings({
     contextStorage: { default: { module: 'localfilesystem', config: { dir, flushInterval: 1 } } },
   });
+  // A new process: the package's modules (and their in-process copies of cursors) are loaded afresh.
+  const nodesDir = path.resolve(__dirname, '../../nodes') + path.sep;
+  for (const file of Object.keys(require.cache)) if (file.startsWith(nodesDir)) delete require.cache[file];
   /* eslint-disable @typescript-eslint/no-require-imports */
-  delete require.cache[require.resolve('../../nodes/o365-mail-in.js')];
   const mailIn = require('../../nodes/o365-mail-in.js');
   const config = require('../../nodes/o365-config.js');
   /* eslint-enable @typescript-eslint/no-require-imports */

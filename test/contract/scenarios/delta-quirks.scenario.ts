@@ -18,8 +18,6 @@ export const scenarios: Scenario[] = [
   {
     name: 'delta partial items: a mail changed before its first delivery is delivered whole, once',
     requires: ['quirks'],
-    knownIssue:
-      'issue 10: a partial delta item (only id, isRead, parentFolderId) becomes a message without subject',
     async run(t) {
       const sim = t.inject!;
       const folder = await t.folder('partial');
@@ -42,7 +40,6 @@ export const scenarios: Scenario[] = [
   {
     name: 'delta out of order: a mail delivered late with an old receivedDateTime is delivered once',
     requires: ['quirks'],
-    knownIssue: 'issue 10: the delta watermark skips a mail that appears late with an older receivedDateTime',
     async run(t) {
       const sim = t.inject!;
       const folder = await t.folder('late');
@@ -62,7 +59,6 @@ export const scenarios: Scenario[] = [
   {
     name: 'search with action none: an older match the index takes in late is still delivered, once',
     requires: ['quirks'],
-    knownIssue: 'issue 10: with search and action none a match indexed late is skipped',
     async run(t) {
       const sim = t.inject!;
       const folder = await t.folder('search-lag');
