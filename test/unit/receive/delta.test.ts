@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { offersMessageDelta } from '../../../src/graph/account-rules';
 import { memoryCursorStore } from '../../../src/receive/cursor';
 import { startSimulator, type Simulator } from '../../simulator';
 import { engine, MAILBOX } from './harness';
@@ -101,6 +102,36 @@ describe('receive: action none through the delta query', () => {
     e.close();
     assert.deepEqual(topics(e.delivered).sort(), ['a', 'b', 'c', 'late']);
     assert.equal(sim.counters.byOperation.delta, 0);
+  });
+
+  it('lists instead of asking for delta in a cloud without message delta (China), and where Graph says it has none', async () => {
+    assert.equal(offersMessageDelta('china'), false);
+    assert.equal(offersMessageDelta('global'), true);
+    seed(3);
+    const china = engine(sim, { action: 'none' }, { environment: { messageDelta: false } });
+    assert.equal(china.receiver.mode, 'listing');
+    await china.receiver.pollOnce();
+    china.close();
+    assert.equal(china.delivered.length, 3);
+    assert.equal(sim.counters.byOperation.delta, 0, 'no delta request');
+    assert.deepEqual(china.warnings, [], 'nothing to warn about: it is known');
+
+    sim.setMessageDelta(false);
+    const store = memoryCursorStore();
+    const custom = engine(sim, { action: 'none' }, { store });
+    assert.equal(custom.receiver.mode, 'delta');
+    await custom.receiver.pollOnce();
+    assert.equal(custom.receiver.mode, 'listing');
+    await custom.receiver.pollOnce();
+    custom.close();
+    assert.equal(custom.delivered.length, 3);
+    assert.equal(custom.notices.filter((n) => n.key === 'no-delta').length, 1);
+    const restarted = engine(sim, { action: 'none' }, { store });
+    await restarted.receiver.pollOnce();
+    restarted.close();
+    assert.equal(restarted.receiver.mode, 'listing', 'remembered in the cursor');
+    assert.equal(restarted.delivered.length + restarted.notices.length, 0);
+    assert.equal(sim.counters.byOperation.delta, 1, 'asked once');
   });
 
   it('delivers a changed mail that only came as a partial item once, whole, fetched in one $batch', async () => {

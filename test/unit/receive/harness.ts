@@ -4,6 +4,7 @@ import type { InboundMail } from '../../../src/mail/inbound';
 import { MailError, Notice, Receiver } from '../../../src/receive';
 import { memoryCursorStore, type CursorStore } from '../../../src/receive/cursor';
 import { readReceiveOptions, type ReceiveProperties } from '../../../src/receive/options';
+import type { ReceiveEnvironment } from '../../../src/receive/receiver';
 import { englishText } from '../../../src/red/catalogue';
 import type { Simulator } from '../../simulator';
 
@@ -39,7 +40,12 @@ export function simConnection(sim: Simulator): Connection {
 export function engine(
   sim: Simulator,
   properties: ReceiveProperties & { claimTimeoutMs?: number } = {},
-  extra: { store?: CursorStore; connection?: Connection; deliver?: (mail: InboundMail) => void } = {},
+  extra: {
+    store?: CursorStore;
+    connection?: Connection;
+    deliver?: (mail: InboundMail) => void;
+    environment?: ReceiveEnvironment;
+  } = {},
 ): Engine {
   const connection = extra.connection ?? simConnection(sim);
   const delivered: InboundMail[] = [];
@@ -51,17 +57,23 @@ export function engine(
   const options = readReceiveOptions({ username: MAILBOX, ...rest });
   if (claimTimeoutMs !== undefined) options.claimTimeoutMs = claimTimeoutMs;
   const api = connection.mailbox(options.mailbox, connection.client());
-  const receiver = new Receiver(api, options, store, {
-    deliver: (mail) => {
-      extra.deliver?.(mail);
-      delivered.push(mail);
+  const receiver = new Receiver(
+    api,
+    options,
+    store,
+    {
+      deliver: (mail) => {
+        extra.deliver?.(mail);
+        delivered.push(mail);
+      },
+      mailFailed: (err) => failures.push(err),
+      warn: (notice) => {
+        notices.push(notice);
+        warnings.push(englishText(`o365-mail-in.errors.${notice.key}`, notice.subs));
+      },
     },
-    mailFailed: (err) => failures.push(err),
-    warn: (notice) => {
-      notices.push(notice);
-      warnings.push(englishText(`o365-mail-in.errors.${notice.key}`, notice.subs));
-    },
-  });
+    extra.environment,
+  );
   return {
     receiver,
     delivered,
