@@ -1,21 +1,41 @@
 /**
- * o365-config: one Entra ID application (tenant, app id, secret or certificate, cloud). Holds the connection whose
- * token cache every mail node using it shares, and serves the editor's "Test connection" admin endpoint.
+ * o365-config: one Entra ID application (tenant, app id, secret, certificate or a signed-in user, cloud). Holds the
+ * connection whose token cache every mail node using it shares, shows account problems on all of them, and serves the
+ * dialog's admin endpoints: Test connection, and the delegated sign-in (src/red/sign-in-admin.ts).
  */
 import { Connection, readConnectionOptions } from './graph/connection';
+import type { SignInState } from './graph/delegated-tokens';
 import { testConnection } from './graph/diagnose';
-import { O365Error } from './graph/errors';
-import { CONFIG_CREDENTIALS, CONFIG_PROPERTIES, type ConfigProperties } from './red/properties';
+import { GraphError, O365Error } from './graph/errors';
+import { createHttpStack } from './graph/http';
+import type { SignInProgress } from './graph/sign-in';
+import { readDialogInput, scrub } from './red/dialog-input';
+import type { ConfigProperties } from './red/properties';
 import { readConfigSettings } from './red/settings';
-import { errorStatus } from './red/status';
+import {
+  createSignInRuntime,
+  registerSignInEndpoints,
+  type DelegatedAccountControl,
+  type SignInRuntime,
+} from './red/sign-in-admin';
+import { deviceCodeStatus, errorStatus } from './red/status';
 import { AccountNode, AccountUser, HttpRequest, HttpResponse, NodeRED } from './red/types';
 
-const UNCHANGED_PASSWORD = '__PWRD__';
-
 export = function register(RED: NodeRED): void {
+  const accounts = new Map<string, ConfigNode>();
+  const runtime = createSignInRuntime(RED, createHttpStack(readConnectionOptions(RED.settings?.o365)), {
+    onSignedIn: (id) => accounts.get(id)?.signedIn(),
+    onProgress: (id, progress) => accounts.get(id)?.signInProgress(progress),
+  });
+
   function O365ConfigNode(this: AccountNode, config: ConfigProperties) {
     RED.nodes.createNode(this, config);
-    new ConfigNode(RED, this, config);
+    const account = new ConfigNode(RED, this, config, runtime);
+    accounts.set(this.id, account);
+    this.on('close', (_removed, done) => {
+      if (accounts.get(this.id) === account) accounts.delete(this.id);
+      done();
+    });
   }
   RED.nodes.registerType('o365-config', O365ConfigNode, {
     credentials: {
@@ -29,11 +49,12 @@ export = function register(RED: NodeRED): void {
     '/o365-config/test',
     RED.auth.needsPermission('o365-config.write'),
     (req: HttpRequest, res: HttpResponse) => {
-      runTest(RED, req.body)
+      runTest(RED, runtime, req.body)
         .then((report) => res.json(report))
         .catch((err: Error) => res.status(400).json({ error: err.message }));
     },
   );
+  registerSignInEndpoints(RED, runtime, (id) => accounts.get(id)?.control());
 };
 
 /** One o365-config node: the connection its users share, and account problems shown on every one of them. */
@@ -41,91 +62,126 @@ class ConfigNode {
   private readonly users = new Set<AccountUser>();
   /** The shared connection, or why there is none (a ConfigError naming the property). */
   private readonly state: { connection: Connection } | { error: Error };
+  /** Permissions nodes found missing at run time (a mailbox named in a message), asked for at the next sign-in. */
+  private readonly wanted = new Set<string>();
+  private signIn: SignInState | undefined;
+  private unsubscribe: () => void = () => undefined;
 
   constructor(
     private readonly RED: NodeRED,
-    node: AccountNode,
+    private readonly node: AccountNode,
     config: ConfigProperties,
+    private readonly runtime: SignInRuntime,
   ) {
     try {
       const settings = readConfigSettings(config, node.credentials);
-      this.state = { connection: new Connection(settings, readConnectionOptions(RED.settings?.o365)) };
+      this.state = {
+        connection: new Connection(settings, {
+          ...readConnectionOptions(RED.settings?.o365),
+          signIn: { store: runtime.store, id: node.id },
+        }),
+      };
     } catch (err) {
       this.state = { error: err as Error };
     }
+    node.delegated = config.authType === 'delegated';
     node.connection = () => {
       if ('error' in this.state) throw this.state.error;
       return this.state.connection;
     };
     node.attach = (user) => this.attach(user);
     node.reportAccountProblem = (err) => this.report(err);
-    node.on('close', (_removed, done) => {
+    const delegated = 'connection' in this.state ? this.state.connection.delegated : undefined;
+    if (delegated) {
+      this.unsubscribe = delegated.onChange((state) => this.signInChanged(state));
+      // Read at once, so "sign in again" shows on every node before anything is polled or sent.
+      delegated.load().catch((err: Error) => node.error(err.message));
+    }
+    node.on('close', (removed, done) => {
+      this.unsubscribe();
       if ('connection' in this.state) this.state.connection.close();
       this.users.clear();
+      if (removed && node.delegated) {
+        // A deleted account takes its sign-in with it.
+        runtime.signIns.cancel(node.id);
+        runtime.store.remove(node.id).then(done, () => done());
+        return;
+      }
       done();
     });
   }
 
-  /** A node that uses this account; a configuration problem shows on it at once. */
+  /** What the sign-in endpoints may do with this account (only a delegated one). */
+  control(): DelegatedAccountControl | undefined {
+    const delegated = 'connection' in this.state ? this.state.connection.delegated : undefined;
+    if (!delegated) return undefined;
+    return {
+      state: () => delegated.state,
+      signOut: () => delegated.signOut(),
+      wantedPermissions: () => [...this.wanted],
+    };
+  }
+
+  /** A new sign-in was stored for this account: use it, without a redeploy. */
+  async signedIn(): Promise<void> {
+    const delegated = 'connection' in this.state ? this.state.connection.delegated : undefined;
+    await delegated?.reload().catch((err: Error) => this.node.error(err.message));
+  }
+
+  /** A device code sign-in is waiting: show the code and where to enter it on every node. */
+  signInProgress(progress: SignInProgress): void {
+    if (progress.status === 'waiting-for-code') {
+      const status = deviceCodeStatus(this.RED, progress.verificationUri, progress.userCode);
+      for (const user of this.users) user.status(status);
+    } else if (progress.status === 'failed' && this.signIn?.status === 'sign-in-required') {
+      this.signInChanged(this.signIn);
+    }
+  }
+
+  /** A node that uses this account; a configuration problem or a missing sign-in shows on it at once. */
   private attach(user: AccountUser): () => void {
     this.users.add(user);
     if ('error' in this.state) user.status(errorStatus(this.RED, this.state.error));
+    else if (this.signIn?.status === 'sign-in-required')
+      user.status(errorStatus(this.RED, this.signIn.error));
     return () => this.users.delete(user);
   }
 
   /** An account problem (sign-in, permission) one node met, shown on every node that uses the account. */
   private report(err: O365Error): void {
+    if (err instanceof GraphError && err.permission) this.wanted.add(err.permission);
     const status = errorStatus(this.RED, err);
     for (const user of this.users) user.status(status);
+  }
+
+  /** "Sign in again" on every node when the sign-in stops working; the nodes resume when it works again. */
+  private signInChanged(state: SignInState): void {
+    const before = this.signIn;
+    this.signIn = state;
+    if (state.status === 'sign-in-required') {
+      const status = errorStatus(this.RED, state.error);
+      for (const user of this.users) user.status(status);
+      if (before?.status !== 'sign-in-required') this.node.warn(state.error.message);
+      return;
+    }
+    if (before?.status === 'sign-in-required') {
+      this.wanted.clear();
+      for (const user of this.users) user.signedInAgain?.();
+    }
   }
 }
 
 /** Runs Test connection on the dialog's values; stored credentials stand in for unchanged password fields. */
-async function runTest(RED: NodeRED, body: unknown) {
-  const input = (body ?? {}) as Record<string, unknown> & { credentials?: Record<string, unknown> };
-  if (
-    typeof input !== 'object' ||
-    typeof input.tenantId !== 'string' ||
-    typeof input.applicationId !== 'string'
-  ) {
-    throw new Error(
-      'expected a JSON body with the account settings (tenantId, applicationId, cloud, credentials...)',
-    );
-  }
-  const stored = typeof input.id === 'string' ? (RED.nodes.getCredentials(input.id) ?? {}) : {};
-  const given = input.credentials && typeof input.credentials === 'object' ? input.credentials : {};
-  const credentials: Record<string, string> = {};
-  for (const name of CONFIG_CREDENTIALS) {
-    const value = given[name];
-    if (value === UNCHANGED_PASSWORD || value === undefined) {
-      if (stored[name]) credentials[name] = stored[name] as string;
-    } else if (typeof value === 'string' && value !== '') {
-      credentials[name] = value;
-    }
-  }
-  const properties: ConfigProperties = {};
-  for (const name of CONFIG_PROPERTIES) {
-    if (typeof input[name] === 'string') properties[name] = substituteEnv(input[name] as string);
-  }
-  const settings = readConfigSettings(properties, credentials);
-  const mailbox = typeof input.mailbox === 'string' ? substituteEnv(input.mailbox) : undefined;
-  const report = await testConnection(settings, mailbox, {
-    timeoutMs: readConnectionOptions(RED.settings?.o365).timeoutMs,
-  });
-  return scrub(report, Object.values(credentials));
-}
-
-/** `${VAR}` as Node-RED resolves it for node properties. */
-function substituteEnv(value: string): string {
-  return value.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g,
-    (whole, name: string) => process.env[name] ?? whole,
+async function runTest(RED: NodeRED, runtime: SignInRuntime, body: unknown) {
+  const input = readDialogInput(RED, body);
+  const report = await testConnection(
+    input.settings,
+    input.mailbox,
+    {
+      timeoutMs: readConnectionOptions(RED.settings?.o365).timeoutMs,
+      signIn: { store: runtime.store, id: input.id ?? '' },
+    },
+    input.uses,
   );
-}
-
-/** Defence in depth: no answer ever carries a secret, even if a service echoed one. */
-function scrub<T>(report: T, secrets: string[]): T {
-  let json = JSON.stringify(report);
-  for (const secret of secrets) if (secret.length >= 4) json = json.split(secret).join('***');
-  return JSON.parse(json) as T;
+  return scrub(report, input.secrets);
 }

@@ -17,7 +17,7 @@ import {
   settingsProblemText,
 } from './red/messages';
 import type { MailInProperties } from './red/properties';
-import { MailInSettings, readMailInSettings } from './red/settings';
+import { MailInSettings, readMailInSettings, withOwnMailbox } from './red/settings';
 import { errorStatus, isAccountProblem, problemStatus } from './red/status';
 import type { AccountNode, HttpRequest, HttpResponse, Node, NodeRED, NodeStatus } from './red/types';
 
@@ -63,7 +63,7 @@ class MailInNode {
     if (!account) return this.refuse(new Error(noAccountText(RED, TYPE)));
     let settings: MailInSettings;
     try {
-      settings = readMailInSettings(config);
+      settings = readMailInSettings(withOwnMailbox(config, !!account.delegated));
     } catch (err) {
       return this.refuse(new Error(settingsProblemText(RED, TYPE, err)));
     }
@@ -86,7 +86,6 @@ class MailInNode {
   private start(account: AccountNode, connection: Connection, settings: MailInSettings): void {
     const { RED, node } = this;
     const { receive: options, poll } = settings;
-    const detach = account.attach(node);
     const status = new MailInStatus(RED, node, poll.schedule.type === 'manual');
     const api = connection.mailbox(
       options.mailbox,
@@ -132,6 +131,17 @@ class MailInNode {
         },
       },
     );
+
+    const detach = account.attach({
+      status: (s) => node.status(s),
+      // Signed in again after "sign in again": poll now (a manual node waits for its next input).
+      signedInAgain: () => {
+        this.lastError = '';
+        const manual = poll.schedule.type === 'manual';
+        status.resumed(manual ? null : (nextRuns(poll.schedule, new Date(), 1)[0] ?? null));
+        if (!manual) poller.trigger();
+      },
+    });
 
     node.on('input', (_msg, _send, done) => {
       // The input only asks for a poll now; the mails leave as messages of their own, so it is done at once.

@@ -13,7 +13,7 @@ import { Sender, SendResult, sentFields } from './send/sender';
 import { catalogueText } from './red/catalogue';
 import { noAccountText, notCaughtText, sendProblemText, settingsProblemText } from './red/messages';
 import type { MailOutProperties } from './red/properties';
-import { readMailOutSettings } from './red/settings';
+import { readMailOutSettings, withOwnMailbox } from './red/settings';
 import { isAccountProblem, problemStatus, reasonText, retryStatus } from './red/status';
 import type { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
 
@@ -56,7 +56,7 @@ class MailOutNode {
   ) {
     this.account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
     try {
-      this.settings = readMailOutSettings(config);
+      this.settings = readMailOutSettings(withOwnMailbox(config, !!this.account?.delegated));
     } catch (err) {
       this.problem = settingsProblemText(RED, TYPE, err);
     }
@@ -65,7 +65,16 @@ class MailOutNode {
       concurrency: MAILBOX_CONCURRENCY,
       onChange: (running, waiting) => this.showProgress(running, waiting),
     });
-    const detach = this.account ? this.account.attach(node) : () => undefined;
+    const detach = this.account
+      ? this.account.attach({
+          status: (status) => node.status(status),
+          // Signed in again: the red "sign in again" goes; the next message is sent as usual.
+          signedInAgain: () => {
+            this.lastError = undefined;
+            this.showProgress(this.queue.active, this.queue.queued);
+          },
+        })
+      : () => undefined;
     if (this.problem) this.showProblem(this.problem);
 
     node.on('input', (msg, send, done) => {

@@ -23,6 +23,7 @@ export type PermissionReason =
   | 'send-large'
   | 'act'
   | 'other-mailbox'
+  | 'asked-by-node'
   | 'default';
 
 export interface PermissionNeed {

@@ -40,8 +40,8 @@ export type SignInProgress =
 export interface SignInsOptions {
   store: TokenStore;
   http: HttpStack;
-  /** Told after a sign-in was stored for an account. */
-  onSignedIn?: (id: string) => void;
+  /** Told after a sign-in was stored for an account; the sign-in completes once it has taken it up. */
+  onSignedIn?: (id: string) => Promise<void> | void;
   /** Told whenever an account's progress changes (waiting for a code, failed...). */
   onProgress?: (id: string, progress: SignInProgress) => void;
   /** How long a browser sign-in may take (default 10 minutes, as long as Entra's codes live). */
@@ -344,8 +344,8 @@ export class SignIns {
       msalCache,
     };
     await this.options.store.write(id, record);
+    await this.options.onSignedIn?.(id);
     this.report(id, { status: 'signed-in', user, permissions, at: record.signedInAt });
-    this.options.onSignedIn?.(id);
     return user;
   }
 

@@ -6,6 +6,7 @@
  * Writes are atomic (temporary file, then rename) and in order per account. Plain module: no Node-RED import.
  */
 import * as crypto from 'crypto';
+import * as fsSync from 'fs';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { ErrorCodes } from './error-codes';
@@ -21,9 +22,10 @@ export interface TokenStoreOptions {
   directory: string;
   /**
    * Secrets to derive keys from: the first encrypts; every one is tried when decrypting, so a store written under an
-   * earlier secret (Node-RED's generated `_credentialSecret` before `credentialSecret` was set) stays readable.
+   * earlier secret (Node-RED's generated `_credentialSecret` before `credentialSecret` was set) stays readable. A
+   * function is asked on first use (so nothing is created on disk for a runtime that never signs anyone in).
    */
-  secrets: string[];
+  secrets: string[] | (() => string[]);
 }
 
 interface SealedFile {
@@ -37,19 +39,30 @@ interface SealedFile {
 /** Reads, writes and removes encrypted JSON values by account id. */
 export class TokenStore {
   private readonly directory: string;
-  private readonly secrets: string[];
+  private readonly secretSource: TokenStoreOptions['secrets'];
+  private secretList: string[] | undefined;
   private readonly keys = new Map<string, Buffer>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private salt: Buffer | undefined;
 
   constructor(options: TokenStoreOptions) {
     this.directory = options.directory;
-    this.secrets = options.secrets.filter((s) => typeof s === 'string' && s.length > 0);
-    if (this.secrets.length === 0) {
-      throw new ConfigError('The token store needs a secret to encrypt with', {
-        code: ErrorCodes.tokenStoreUnreadable,
-      });
+    this.secretSource = options.secrets;
+  }
+
+  /** The secrets, asked for once. */
+  private get secrets(): string[] {
+    if (!this.secretList) {
+      const given = typeof this.secretSource === 'function' ? this.secretSource() : this.secretSource;
+      const secrets = given.filter((s) => typeof s === 'string' && s.length > 0);
+      if (secrets.length === 0) {
+        throw new ConfigError('The token store needs a secret to encrypt with', {
+          code: ErrorCodes.tokenStoreUnreadable,
+        });
+      }
+      this.secretList = secrets;
     }
+    return this.secretList;
   }
 
   /** The stored value of an account, or undefined when there is none. Throws when it exists but cannot be read. */
@@ -183,23 +196,23 @@ export class TokenStore {
 
 /**
  * A random key kept in the store's directory (mode 0600), for runtimes without any credentialSecret (Node-RED then
- * stores credentials unencrypted): created on first use.
+ * stores credentials unencrypted): created on first use. Synchronous: it runs once, while the nodes are registered.
  */
-export async function localKey(directory: string): Promise<string> {
+export function localKey(directory: string): string {
   const file = path.join(directory, LOCAL_KEY_FILE);
   try {
-    return (await fs.readFile(file, 'utf8')).trim();
+    return fsSync.readFileSync(file, 'utf8').trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await fs.mkdir(directory, { recursive: true, mode: 0o700 });
+  fsSync.mkdirSync(directory, { recursive: true, mode: 0o700 });
   const key = crypto.randomBytes(32).toString('base64');
   try {
-    await fs.writeFile(file, key, { mode: 0o600, flag: 'wx' });
+    fsSync.writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
     return key;
   } catch (err) {
-    // Another node created it at the same moment: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return (await fs.readFile(file, 'utf8')).trim();
+    // Another process created it at the same moment: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return fsSync.readFileSync(file, 'utf8').trim();
     throw err;
   }
 }

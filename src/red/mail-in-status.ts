@@ -43,6 +43,12 @@ export class MailInStatus {
     this.node.status({ fill: 'red', shape: 'ring', text: this.t('error', { reason }) });
   }
 
+  /** The account works again (signed in anew): the red reason goes until the next poll tells more. */
+  resumed(next: Date | null): void {
+    this.failing = false;
+    this.idle(next);
+  }
+
   idle(next: Date | null): void {
     if (this.failing) return;
     if (!this.last) {

@@ -19,6 +19,20 @@ import {
   type MailOutProperties,
 } from './properties';
 
+/**
+ * A delegated account's nodes default to the signed-in user's own mailbox (`me`, SPEC): an empty username (a plain
+ * string, not one taken from the message) means `me`.
+ */
+export function withOwnMailbox<T extends { username?: string; usernameType?: string }>(
+  raw: T,
+  delegated: boolean,
+): T {
+  if (!delegated) return raw;
+  const literal = raw.usernameType === undefined || raw.usernameType === 'str' || raw.usernameType === '';
+  if (literal && !(raw.username ?? '').trim()) return { ...raw, username: 'me' };
+  return raw;
+}
+
 /** o365-mail-in: what to poll and how, and when. */
 export interface MailInSettings {
   receive: ReceiveOptions;

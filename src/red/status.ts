@@ -1,6 +1,7 @@
 /** Status texts every node shares: the short reason of an error and the "throttled, retrying in Ns" notice. */
 import { ACCOUNT_REASONS } from '../graph/error-codes';
 import { O365Error } from '../graph/errors';
+import { SignInRequiredError } from '../graph/sign-in-errors';
 import type { RetryNotice } from '../graph/types';
 import { catalogueText, CONFIG_CATALOGUE } from './catalogue';
 import type { NodeRED, NodeStatus } from './types';
@@ -10,7 +11,18 @@ export function reasonText(RED: NodeRED, err: unknown): string {
   if (!(err instanceof O365Error) || err.reason === 'unknown') {
     return catalogueText(RED, 'node-red:common.status.error');
   }
+  if (err instanceof SignInRequiredError) {
+    // "sign in again: password changed or sessions revoked" (o365-config.signin.why.*)
+    const why = catalogueText(RED, `${CONFIG_CATALOGUE}:o365-config.signin.why.${err.why}`);
+    return catalogueText(RED, `${CONFIG_CATALOGUE}:o365-config.status.sign-in-again`, { why });
+  }
   return catalogueText(RED, `${CONFIG_CATALOGUE}:o365-config.reason.${err.reason}`);
+}
+
+/** A blue ring while a device code sign-in waits: where to go and which code to enter. */
+export function deviceCodeStatus(RED: NodeRED, url: string, code: string): NodeStatus {
+  const text = catalogueText(RED, `${CONFIG_CATALOGUE}:o365-config.status.device-code`, { url, code });
+  return { fill: 'blue', shape: 'ring', text };
 }
 
 /** A red ring with the short reason. */

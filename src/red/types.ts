@@ -59,6 +59,8 @@ export interface HttpRequest {
 export interface HttpResponse {
   status(code: number): HttpResponse;
   json(body: unknown): void;
+  set(field: string, value: string): HttpResponse;
+  send(body: string): void;
 }
 
 export interface NodeRED {
@@ -89,6 +91,8 @@ export interface NodeRED {
 
 /** The o365-config node as the mail nodes see it. */
 export interface AccountNode extends Node {
+  /** True when a user signs in to the account (authType delegated): the nodes default to the mailbox `me`. */
+  delegated?: boolean;
   /** The shared connection; throws a ConfigError when the account's settings cannot work. */
   connection(): Connection;
   /** Registers a node that uses this account, so account problems show in its status; returns the unregister. */
@@ -99,4 +103,6 @@ export interface AccountNode extends Node {
 
 export interface AccountUser {
   status(status: NodeStatus): void;
+  /** A delegated account is signed in again after "sign in again": the node picks up where it stopped. */
+  signedInAgain?(): void;
 }

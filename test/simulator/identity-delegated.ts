@@ -669,6 +669,21 @@ export class DelegatedIdentity {
     }
   }
 
+  /** Every credential issued so far (for secret scans in tests: none may show up anywhere). */
+  issuedSecrets(): {
+    refreshTokens: string[];
+    codes: string[];
+    deviceCodes: string[];
+    opaqueAccessTokens: string[];
+  } {
+    return {
+      refreshTokens: [...this.refreshTokens.keys()],
+      codes: [...this.codes.keys()],
+      deviceCodes: [...this.devices.keys()],
+      opaqueAccessTokens: [...this.opaque.keys()],
+    };
+  }
+
   /** The number of refresh tokens issued so far (all kept, as Entra keeps them valid after use). */
   get refreshTokenCount(): number {
     return this.refreshTokens.size;

@@ -565,6 +565,16 @@ export class Simulator {
     return this.delegated.refreshTokenUses;
   }
 
+  /** Every refresh token, authorization code, device code and opaque access token issued (for secret scans). */
+  issuedSecrets(): {
+    refreshTokens: string[];
+    codes: string[];
+    deviceCodes: string[];
+    opaqueAccessTokens: string[];
+  } {
+    return this.delegated.issuedSecrets();
+  }
+
   /** The user code of the newest pending device code (what a user reads off the screen). */
   pendingUserCodes(): string[] {
     return [...this.delegated.devices.values()].filter((d) => d.state === 'pending').map((d) => d.userCode);

@@ -85,7 +85,7 @@ describe('delegated sign-in (graph layer)', function () {
     signIns = new SignIns({
       store,
       http,
-      onSignedIn: (id) => signedIn.push(id),
+      onSignedIn: (id) => void signedIn.push(id),
       onProgress: (_id, p) => progress.push(p),
       slowDownStepMs: 200,
     });
@@ -260,7 +260,7 @@ describe('delegated sign-in (graph layer)', function () {
 
     it('waits 5 s longer after each slow_down, as RFC 8628 asks', async function () {
       this.timeout(30_000);
-      const patient = new SignIns({ store, http, onSignedIn: (id) => signedIn.push(id) });
+      const patient = new SignIns({ store, http, onSignedIn: (id) => void signedIn.push(id) });
       try {
         sim.slowDownNext(1);
         const started = await patient.startDevice({ id: ID, settings: settings(), permissions: PERMISSIONS });

@@ -96,8 +96,8 @@ describe('token store', () => {
     }
   });
 
-  it('creates one local key when no credentialSecret exists', async () => {
-    const [a, b] = await Promise.all([localKey(dir), localKey(dir)]);
+  it('creates one local key when no credentialSecret exists', () => {
+    const [a, b] = [localKey(dir), localKey(dir)];
     assert.equal(a, b);
     assert.equal(Buffer.from(a, 'base64').length, 32);
     if (process.platform !== 'win32') assert.equal(fs.statSync(path.join(dir, '.key')).mode & 0o777, 0o600);

@@ -1,0 +1,316 @@
+/**
+ * Delegated sign-in in the real Node-RED runtime against the simulator: signing in from the dialog's endpoints (by the
+ * browser's redirect and by device code), the nodes using the signed-in user's own mailbox (`me`), a restart without a
+ * new sign-in, the newest refresh token kept, "sign in again" on every node when Entra revokes the sign-in (polls and
+ * sends stop, no retry storm) and the nodes resuming after a new sign-in without a redeploy; the sign-in's failure
+ * modes (wrong redirect URI, wrong state, consent declined) each with a clear message.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_APP, startSimulator, Simulator } from '../simulator';
+import { approveDeviceCode, signInThroughPages } from '../simulator/signin-helpers';
+import { accountNode, CONFIG_ID, helper, mailInProps, mailOutProps, nodeModules, waitFor } from './setup';
+
+const USER = 'user@contoso.example';
+const OTHER = 'colleague@contoso.example';
+const REDIRECT = 'http://127.0.0.1:1880/o365-config/delegated/callback';
+
+type Status = { fill?: string; text?: string };
+interface StartAnswer {
+  flow: string;
+  authorizeUrl?: string;
+  userCode?: string;
+  verificationUri?: string;
+  permissions: string[];
+  error?: string;
+}
+
+describe('delegated sign-in in Node-RED', function () {
+  this.timeout(60_000);
+  let sim: Simulator;
+  let userDir: string;
+
+  before(async () => {
+    sim = await startSimulator({ mailboxes: [USER, OTHER], deviceCodeIntervalSec: 1 });
+    sim.addRedirectUri(DEFAULT_APP.clientId, REDIRECT);
+    sim.setPublicClientFlows(DEFAULT_APP.clientId, true);
+  });
+  after(() => sim.stop());
+  beforeEach(async () => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'o365-delegated-nr-'));
+    helper.settings({ userDir, credentialSecret: 'integration-credential-secret' });
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    helper.settings({});
+    fs.rmSync(userDir, { recursive: true, force: true });
+    sim.clearFaults();
+    sim.setStrictRefreshRotation(false);
+    assert.deepEqual(sim.schemaViolations, []);
+  });
+
+  const account = () => accountNode(sim, { authType: 'delegated' });
+  const dialogBody = (extra: Record<string, unknown> = {}) => ({
+    ...account(),
+    id: CONFIG_ID,
+    credentials: {},
+    uses: [
+      { type: 'o365-mail-in', username: 'me', action: 'read' },
+      { type: 'o365-mail-out', username: '', usernameType: 'str' },
+    ],
+    ...extra,
+  });
+
+  function flow(inProps: Record<string, unknown> = {}) {
+    return [
+      { id: 't', type: 'tab', label: 'delegated' },
+      account(),
+      { id: 'in1', z: 't', account: CONFIG_ID, wires: [['sink']], ...mailInProps('', inProps) },
+      {
+        id: 'in2',
+        z: 't',
+        account: CONFIG_ID,
+        wires: [['sink']],
+        ...mailInProps('me', { pollType: 'interval', interval: 1, pollOnStart: false }),
+      },
+      { id: 'out', z: 't', account: CONFIG_ID, wires: [['sink']], ...mailOutProps('') },
+      { id: 'sink', z: 't', type: 'helper' },
+    ];
+  }
+
+  async function load(inProps: Record<string, unknown> = {}) {
+    const { config, mailIn, mailOut } = nodeModules();
+    await helper.load([config, mailIn, mailOut], flow(inProps), {});
+    const received: Record<string, unknown>[] = [];
+    helper.getNode('sink').on('input', (msg: Record<string, unknown>) => received.push(msg));
+    return received;
+  }
+
+  function recordStatuses(ids: string[]): Record<string, Status[]> {
+    const seen: Record<string, Status[]> = {};
+    for (const id of ids) {
+      seen[id] = [];
+      helper.getNode(id).on('call:status', (call: { args: [Status] }) => seen[id].push(call.args[0]));
+    }
+    return seen;
+  }
+
+  async function start(extra: Record<string, unknown> = {}): Promise<{ status: number; body: StartAnswer }> {
+    const res = await helper
+      .request()
+      .post('/o365-config/delegated/start')
+      .send(dialogBody({ flow: 'browser', redirectUri: REDIRECT, ...extra }));
+    return { status: res.status, body: res.body as StartAnswer };
+  }
+
+  /** Signs USER in through the browser flow; answers the callback page. */
+  async function browserSignIn(consent: 'accept' | 'cancel' = 'accept') {
+    const { status, body } = await start();
+    assert.equal(status, 200, JSON.stringify(body));
+    const outcome = await signInThroughPages(sim, body.authorizeUrl ?? '', { user: USER, consent });
+    assert.ok(outcome.location, `back at the redirect URI (${outcome.errorCode ?? outcome.status})`);
+    const back = new URL(outcome.location);
+    return helper.request().get(`${back.pathname}${back.search}`);
+  }
+
+  const accountStatus = async () =>
+    (await helper.request().get('/o365-config/delegated/status').query({ id: CONFIG_ID })).body as {
+      progress: { status: string; userCode?: string; error?: { why: string; message: string } };
+      account: { status: string; user?: { username: string }; why?: string; permissions?: string[] };
+    };
+
+  it('signs in through the browser redirect, then the nodes receive and send as that user (mailbox me)', async () => {
+    const received = await load();
+    const statuses = recordStatuses(['in1', 'in2', 'out']);
+    await waitFor(
+      () =>
+        ['in1', 'in2', 'out'].every((id) =>
+          statuses[id].some((s) => /sign in again: not signed in/.test(s.text ?? '')),
+        ),
+      10_000,
+      'every node saying it is not signed in',
+    );
+    const page = await browserSignIn();
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Signed in as user@contoso\.example/);
+    assert.equal(page.headers['cache-control'], 'no-store');
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
+    const status = await accountStatus();
+    assert.equal(status.account.status, 'signed-in');
+    assert.equal(status.account.user?.username, USER);
+    assert.deepEqual(status.account.permissions, ['Mail.ReadWrite', 'Mail.Send']);
+    sim.addMessage(USER, 'inbox', { subject: 'for the signed-in user', from: OTHER });
+    helper.getNode('in1').receive({});
+    await waitFor(() => received.some((m) => m.topic === 'for the signed-in user'), 10_000, 'the mail');
+    const mail = received.find((m) => m.topic === 'for the signed-in user') as { o365: { mailbox: string } };
+    assert.equal(mail.o365.mailbox, 'me');
+    helper.getNode('out').receive({ to: OTHER, topic: 'sent as the user', payload: 'hello' });
+    await waitFor(() => sim.sent.some((s) => s.message.subject === 'sent as the user'), 10_000, 'the send');
+    assert.equal(sim.sent.find((s) => s.message.subject === 'sent as the user')?.mailbox, USER);
+  });
+
+  it('signs in with a device code shown on every node, and the dialog sees it', async () => {
+    await load();
+    const statuses = recordStatuses(['in1', 'out']);
+    const res = await helper
+      .request()
+      .post('/o365-config/delegated/start')
+      .send(dialogBody({ flow: 'device' }));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const device = res.body as StartAnswer;
+    assert.equal(device.verificationUri, `${sim.url}/devicelogin`);
+    const code = device.userCode ?? '';
+    await waitFor(
+      () => ['in1', 'out'].every((id) => statuses[id].some((s) => (s.text ?? '').includes(code))),
+      5000,
+      'the code on every node',
+    );
+    assert.equal((await accountStatus()).progress.userCode, code);
+    await approveDeviceCode(sim, code, { user: USER });
+    await waitForAsync(
+      async () => (await accountStatus()).account.status === 'signed-in',
+      15_000,
+      'signed in',
+    );
+    sim.addMessage(USER, 'inbox', { subject: 'device code mail' });
+    const received: Record<string, unknown>[] = [];
+    helper.getNode('sink').on('input', (msg: Record<string, unknown>) => received.push(msg));
+    helper.getNode('in1').receive({});
+    await waitFor(() => received.some((m) => m.topic === 'device code mail'), 10_000, 'the mail');
+  });
+
+  it('survives a restart without a new sign-in and keeps the newest refresh token', async () => {
+    await load();
+    await browserSignIn();
+    sim.setStrictRefreshRotation(true);
+    for (let restart = 0; restart < 3; restart++) {
+      await helper.unload();
+      const received = await load();
+      sim.expireTokens(); // the next request meets a 401 and the node refreshes with the stored refresh token
+      sim.addMessage(USER, 'inbox', { subject: `after restart ${restart}` });
+      helper.getNode('in1').receive({});
+      await waitFor(() => received.some((m) => m.topic === `after restart ${restart}`), 10_000, 'the mail');
+    }
+    const uses = sim.refreshTokenUses.slice(-3);
+    assert.equal(uses.length, 3);
+    assert.ok(
+      uses.every((u) => u.newest && u.outcome === 'ok'),
+      JSON.stringify(uses),
+    );
+    const stored = fs.readdirSync(path.join(userDir, '.o365-mail', 'sign-ins'));
+    assert.deepEqual(stored, [`${CONFIG_ID}.json`]);
+  });
+
+  it('shows "sign in again" with the reason on every node when the sign-in is revoked, stops, and resumes after a new sign-in', async () => {
+    const received = await load();
+    await browserSignIn();
+    const statuses = recordStatuses(['in1', 'in2', 'out']);
+    const errors: string[] = [];
+    helper
+      .getNode('out')
+      .on('call:error', (call: { args: [unknown] }) =>
+        errors.push(call.args[0] instanceof Error ? call.args[0].message : String(call.args[0])),
+      );
+    sim.revokeSignInSessions(USER);
+    sim.expireTokens();
+    await waitFor(
+      () =>
+        ['in1', 'in2', 'out'].every((id) =>
+          statuses[id].some(
+            (s) =>
+              s.fill === 'red' && /sign in again: password changed or sessions revoked/.test(s.text ?? ''),
+          ),
+        ),
+      10_000,
+      '"sign in again" with the reason on every node',
+    );
+    // in2 polls every second: no poll and no send reaches Entra or Graph while signed out.
+    const before = { token: sim.counters.tokenRequests, graph: sim.counters.graphRequests };
+    const out = helper.getNode('out');
+    out.receive({ to: OTHER, topic: 'while signed out', payload: 'x' });
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(sim.counters.tokenRequests, before.token, 'no token request while signed out');
+    assert.equal(sim.counters.graphRequests, before.graph, 'no Graph request while signed out');
+    assert.ok(!sim.sent.some((s) => s.message.subject === 'while signed out'));
+    assert.ok(
+      errors.some((e) => /not sent.*sign in again/i.test(e)),
+      `the send failed with "sign in again": ${errors.join(' | ')}`,
+    );
+    assert.equal((await accountStatus()).account.why, 'revoked');
+    // A new sign-in resumes every node without a redeploy: in2 polls on its own again.
+    sim.addMessage(USER, 'inbox', { subject: 'after the new sign-in' });
+    await browserSignIn();
+    await waitFor(
+      () => received.some((m) => m.topic === 'after the new sign-in'),
+      15_000,
+      'in2 polling again',
+    );
+    out.receive({ to: OTHER, topic: 'after the new sign-in', payload: 'y' });
+    await waitFor(
+      () => sim.sent.some((s) => s.message.subject === 'after the new sign-in'),
+      10_000,
+      'the send',
+    );
+  });
+
+  it('explains an http redirect URI, an unregistered one, a forged state and declined consent', async () => {
+    await load();
+    const insecure = await start({ redirectUri: 'http://192.168.1.5:1880/o365-config/delegated/callback' });
+    assert.equal(insecure.status, 400);
+    assert.match(insecure.body.error ?? '', /http redirect URIs only for localhost.*sign in with a code/);
+    const unregistered = await start({
+      redirectUri: 'https://nodered.example/o365-config/delegated/callback',
+    });
+    const page = await signInThroughPages(sim, unregistered.body.authorizeUrl ?? '', { user: USER });
+    assert.equal(page.errorCode, 'AADSTS50011');
+    assert.equal((await accountStatus()).progress.status, 'waiting-for-browser');
+    sim.resetCounters();
+    const forged = await helper
+      .request()
+      .get('/o365-config/delegated/callback')
+      .query({ code: 'stolen-code', state: 'not-ours' });
+    assert.equal(forged.status, 400);
+    assert.match(forged.text, /does not belong to a sign-in started here/);
+    assert.equal(sim.counters.tokenRequests, 0, 'a forged state never reaches the token endpoint');
+    sim.revokeConsent(USER, DEFAULT_APP.clientId);
+    const declined = await browserSignIn('cancel');
+    assert.equal(declined.status, 400);
+    assert.match(declined.text, /permissions were declined.*AADSTS65004/);
+    const status = await accountStatus();
+    assert.equal(status.progress.error?.why, 'declined');
+    assert.equal(status.account.status, 'sign-in-required');
+  });
+
+  it('signs out: the stored sign-in is gone and every node says so', async () => {
+    await load();
+    await browserSignIn();
+    const statuses = recordStatuses(['in1', 'out']);
+    const res = await helper.request().post('/o365-config/delegated/signout').send({ id: CONFIG_ID });
+    assert.equal(res.status, 200);
+    assert.deepEqual(fs.readdirSync(path.join(userDir, '.o365-mail', 'sign-ins')), []);
+    await waitFor(
+      () =>
+        ['in1', 'out'].every((id) =>
+          statuses[id].some((s) => /sign in again: signed out/.test(s.text ?? '')),
+        ),
+      5000,
+      '"signed out" on every node',
+    );
+  });
+});
+
+async function waitForAsync(
+  predicate: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
