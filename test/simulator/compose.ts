@@ -2,7 +2,7 @@
 import { badRequest, GraphFailure } from './errors';
 import { fileAttachment, newMessage, refreshDerived } from './store';
 import { exchangeId, graphTime } from './ids';
-import type { Recipient, StoredAttachment, StoredMessage } from './types';
+import type { DateTimeTimeZone, FollowupFlag, Recipient, StoredAttachment, StoredMessage } from './types';
 
 /** A message resource as a request body may carry it (already schema-validated). */
 export interface MessageBody {
@@ -20,7 +20,12 @@ export interface MessageBody {
   isDeliveryReceiptRequested?: boolean | null;
   isReadReceiptRequested?: boolean | null;
   inferenceClassification?: string | null;
-  flag?: { flagStatus?: string | null } | null;
+  flag?: {
+    flagStatus?: string | null;
+    startDateTime?: DateTimeTimeZone | null;
+    dueDateTime?: DateTimeTimeZone | null;
+    completedDateTime?: DateTimeTimeZone | null;
+  } | null;
   internetMessageHeaders?: { name?: string | null; value?: string | null }[] | null;
   internetMessageId?: string | null;
   attachments?: AttachmentBody[];
@@ -135,7 +140,7 @@ export function messageFromBody(
     isDraft: opts.isDraft ?? false,
     isDeliveryReceiptRequested: body.isDeliveryReceiptRequested ?? false,
     isReadReceiptRequested: body.isReadReceiptRequested ?? false,
-    flag: { flagStatus: lower(body.flag?.flagStatus, 'notFlagged') },
+    flag: followupFlag(body.flag, { flagStatus: 'notFlagged' }),
     internetMessageHeaders: customHeaders(body.internetMessageHeaders),
     attachments: (body.attachments ?? []).map(attachmentFromBody),
   });
@@ -156,6 +161,28 @@ const DRAFT_ONLY = [
   'internetMessageHeaders',
 ];
 
+const FLAG_STATUSES: FollowupFlag['flagStatus'][] = ['notFlagged', 'flagged', 'complete'];
+
+/**
+ * A followupFlag from a request: the status in Graph's own spelling (enums are matched case-insensitively on input),
+ * the dates as given. Clearing the flag drops its dates. Assumption: Exchange's own filling in of dates (a due date
+ * for "flagged", the completion time for "complete") is not modelled; dates appear only when a client sends them.
+ */
+function followupFlag(given: MessageBody['flag'], current: FollowupFlag): FollowupFlag {
+  const status = given?.flagStatus
+    ? (FLAG_STATUSES.find((s) => s.toLowerCase() === given.flagStatus?.toLowerCase()) ?? current.flagStatus)
+    : current.flagStatus;
+  if (status === 'notFlagged') return { flagStatus: status };
+  const flag: FollowupFlag = { ...current, flagStatus: status };
+  for (const key of ['startDateTime', 'dueDateTime', 'completedDateTime'] as const) {
+    const value = given?.[key];
+    if (value === null) delete flag[key];
+    else if (value) flag[key] = { dateTime: value.dateTime, timeZone: value.timeZone };
+  }
+  if (status === 'flagged') delete flag.completedDateTime;
+  return flag;
+}
+
 /** Applies a PATCH body; drafts may change everything, received mail only flags such as isRead. */
 export function applyPatch(message: StoredMessage, patch: MessageBody): void {
   if (!message.isDraft) {
@@ -171,7 +198,7 @@ export function applyPatch(message: StoredMessage, patch: MessageBody): void {
   if (typeof patch.isRead === 'boolean') message.isRead = patch.isRead;
   if (patch.categories) message.categories = [...patch.categories];
   if (patch.importance) message.importance = lower(patch.importance, 'normal');
-  if (patch.flag?.flagStatus) message.flag = { flagStatus: lower(patch.flag.flagStatus, 'notFlagged') };
+  if (patch.flag) message.flag = followupFlag(patch.flag, message.flag);
   if (patch.inferenceClassification)
     message.inferenceClassification = lower(patch.inferenceClassification, 'focused');
   if (typeof patch.isDeliveryReceiptRequested === 'boolean')

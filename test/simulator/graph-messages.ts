@@ -2,11 +2,11 @@
 import { applyPatch, messageFromBody, type MessageBody } from './compose';
 import { badRequest, GraphFailure, notFound } from './errors';
 import { contextUrl, linkWith, looksLikeId, pathFolder } from './graph-folders';
-import { exchangeId } from './ids';
+import { exchangeId, graphTime } from './ids';
 import { renderMime } from './mime';
 import { compareBy, parseMessageQuery, parseSelect, type MessageQuery } from './odata';
 import { requireBody, type GraphReply, type HandlerContext } from './handler';
-import { cloneMessage, type MessageRecord } from './store';
+import { changeKey, cloneMessage, refreshDerived, type Folder, type MessageRecord } from './store';
 import { messageView } from './views';
 
 /** The body type asked for with `Prefer: outlook.body-content-type="text"|"html"`. */
@@ -175,10 +175,15 @@ export function deleteMessage(ctx: HandlerContext): GraphReply {
   return { status: 204 };
 }
 
-export function moveMessage(ctx: HandlerContext): GraphReply {
-  const body = requireBody<Record<string, string>>(ctx, 'moveRequest');
+/** The folder of a move or copy body (`destinationId`: a well-known name or a folder id). */
+function destinationOf(ctx: HandlerContext, def: 'moveRequest' | 'copyRequest'): Folder {
+  const body = requireBody<Record<string, string>>(ctx, def);
   const destinationId = Object.entries(body).find(([k]) => k.toLowerCase() === 'destinationid')?.[1] ?? '';
-  const destination = pathFolder(ctx, destinationId);
+  return pathFolder(ctx, destinationId);
+}
+
+export function moveMessage(ctx: HandlerContext): GraphReply {
+  const destination = destinationOf(ctx, 'moveRequest');
   const record = pathMessage(ctx);
   const { store } = ctx.state;
   // Check-and-remove happens in one synchronous step: of two concurrent moves exactly one finds the message.
@@ -187,6 +192,28 @@ export function moveMessage(ctx: HandlerContext): GraphReply {
   const stored = store.insert(ctx.mailbox, destination, moved);
   // Undocumented: whether a move stamps lastModifiedDateTime and changeKey (assumption; moveKeepsLastModified).
   store.touch(stored, { keepLastModified: ctx.state.moveKeepsLastModified });
+  return {
+    status: 201,
+    body: { '@odata.context': contextUrl(ctx, 'messages/$entity'), ...messageView(stored.message) },
+    schema: 'message',
+  };
+}
+
+/**
+ * message-copy: 201 with the copy, a new item in the destination (new id, changeKey and attachment ids; the same
+ * internetMessageId, conversationId, receivedDateTime and read state). The original stays where it is.
+ */
+export function copyMessage(ctx: HandlerContext): GraphReply {
+  const destination = destinationOf(ctx, 'copyRequest');
+  const record = pathMessage(ctx);
+  const copy = cloneMessage(record.message);
+  copy.id = exchangeId();
+  copy.changeKey = changeKey();
+  copy.createdDateTime = graphTime(Date.now());
+  copy.lastModifiedDateTime = copy.createdDateTime;
+  copy.attachments = copy.attachments.map((a) => ({ ...a, id: exchangeId('AAMkAGA') }));
+  refreshDerived(copy);
+  const stored = ctx.state.store.insert(ctx.mailbox, destination, copy);
   return {
     status: 201,
     body: { '@odata.context': contextUrl(ctx, 'messages/$entity'), ...messageView(stored.message) },

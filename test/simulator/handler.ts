@@ -46,6 +46,7 @@ export interface HandlerContext {
 const REQUIRED_PARAMETER: Record<string, string> = {
   sendMailRequest: 'message',
   moveRequest: 'destinationId',
+  copyRequest: 'destinationId',
   createUploadSessionRequest: 'AttachmentItem',
 };
 

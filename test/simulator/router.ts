@@ -99,6 +99,7 @@ function routes(): Route[] {
   add('deleteMessage', 'DELETE', MSG(), 'write', messages.deleteMessage);
   add('getMime', 'GET', MSG('$value'), 'readFull', messages.getMime);
   add('moveMessage', 'POST', MSG('move'), 'write', messages.moveMessage);
+  add('copyMessage', 'POST', MSG('copy'), 'write', messages.copyMessage);
   add('sendDraft', 'POST', MSG('send'), 'send', send.sendDraft);
   add('listAttachments', 'GET', MSG('attachments'), 'readFull', attachments.listAttachments);
   add('addAttachment', 'POST', MSG('attachments'), 'write', attachments.addAttachment);

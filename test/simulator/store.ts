@@ -511,7 +511,7 @@ export function cloneMessage(message: StoredMessage): StoredMessage {
     ccRecipients: json(message.ccRecipients),
     bccRecipients: json(message.bccRecipients),
     replyTo: json(message.replyTo),
-    flag: { ...message.flag },
+    flag: json(message.flag),
     internetMessageHeaders: message.internetMessageHeaders.map((h) => ({ ...h })),
     attachments: message.attachments.map((a) => ({ ...a, item: a.item ? cloneMessage(a.item) : undefined })),
   };

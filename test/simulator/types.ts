@@ -13,6 +13,7 @@ export type Operation =
   | 'patchMessage'
   | 'deleteMessage'
   | 'moveMessage'
+  | 'copyMessage'
   | 'getMime'
   | 'listAttachments'
   | 'getAttachment'
@@ -46,6 +47,7 @@ export const OPERATIONS: readonly Operation[] = [
   'patchMessage',
   'deleteMessage',
   'moveMessage',
+  'copyMessage',
   'getMime',
   'listAttachments',
   'getAttachment',
@@ -231,6 +233,20 @@ export interface StoredAttachment {
   sourceUrl?: string;
 }
 
+/** Graph's dateTimeTimeZone. */
+export interface DateTimeTimeZone {
+  dateTime: string;
+  timeZone: string;
+}
+
+/** Graph's followupFlag: the status and, when set, the dates of a follow-up. */
+export interface FollowupFlag {
+  flagStatus: 'notFlagged' | 'complete' | 'flagged';
+  startDateTime?: DateTimeTimeZone;
+  dueDateTime?: DateTimeTimeZone;
+  completedDateTime?: DateTimeTimeZone;
+}
+
 export interface StoredMessage {
   id: string;
   createdDateTime: string;
@@ -260,7 +276,7 @@ export interface StoredMessage {
   ccRecipients: Recipient[];
   bccRecipients: Recipient[];
   replyTo: Recipient[];
-  flag: { flagStatus: 'notFlagged' | 'complete' | 'flagged' };
+  flag: FollowupFlag;
   internetMessageHeaders: { name: string; value: string }[];
   attachments: StoredAttachment[];
 }
