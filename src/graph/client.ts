@@ -19,7 +19,7 @@ import {
 import { flattenHeaders, HttpStack } from './http';
 import { mailboxLimiter } from './limiter';
 import { TokenSource } from './token';
-import { BatchItem, BatchItemResult, GraphRequest, GraphResponse, RetryNotice } from './types';
+import { BatchItem, BatchItemResult, GraphRequest, GraphResponse, RetryNotice, RetryPolicy } from './types';
 
 export interface RetrySettings {
   /** Attempts in all, the first included (default 8). */
@@ -47,6 +47,14 @@ export interface MailRequest extends GraphRequest {
   permission?: MailPermission;
   /** Mailbox slots the request occupies ($batch items run up to 4 at a time). */
   slots?: number;
+}
+
+export interface BatchOptions {
+  mailbox?: string;
+  signal?: AbortSignal;
+  permission?: MailPermission;
+  /** `idempotent` (default): the batch and its 504 items may be repeated; `send`: only what Graph did not process. */
+  retry?: RetryPolicy;
 }
 
 export interface Page<T> {
@@ -140,10 +148,7 @@ export class GraphClient {
    * Runs requests through `$batch`, 20 at a time, retrying items Graph throttled (429/503/504 inside the batch)
    * after their Retry-After. Returns one result per item, in the order given.
    */
-  async batch(
-    items: BatchItem[],
-    options: { mailbox?: string; signal?: AbortSignal; permission?: MailPermission } = {},
-  ): Promise<BatchItemResult[]> {
+  async batch(items: BatchItem[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
     const results = new Map<string, BatchItemResult>();
     for (let i = 0; i < items.length; i += 20) {
       await this.batchChunk(items.slice(i, i + 20), results, options);
@@ -154,8 +159,9 @@ export class GraphClient {
   private async batchChunk(
     chunk: BatchItem[],
     results: Map<string, BatchItemResult>,
-    options: { mailbox?: string; signal?: AbortSignal; permission?: MailPermission },
+    options: BatchOptions,
   ): Promise<void> {
+    const policy = options.retry ?? 'idempotent';
     let pending = chunk;
     for (let round = 1; pending.length > 0; round++) {
       const response = await this.request<{ responses?: BatchItemResult[] }>({
@@ -164,7 +170,7 @@ export class GraphClient {
         body: { requests: pending.map((item) => ({ ...item, headers: batchHeaders(item) })) },
         mailbox: options.mailbox,
         slots: Math.min(pending.length, 4),
-        retry: 'idempotent',
+        retry: policy,
         signal: options.signal,
         permission: options.permission,
       });
@@ -173,7 +179,10 @@ export class GraphClient {
       for (const item of pending) {
         const answer = response.data?.responses?.find((r) => r.id === item.id);
         const status = answer?.status ?? 500;
-        if ((status === 429 || status === 503 || status === 504) && round < this.retry.maxAttempts) {
+        // An item that may have had an effect (504) is repeated only when repeating it is harmless.
+        const notProcessed = status === 429 || status === 503;
+        const retryable = notProcessed || (status === 504 && policy === 'idempotent');
+        if (retryable && round < this.retry.maxAttempts) {
           retryLater.push(item);
           const headers = flattenHeaders(answer?.headers);
           const wait = graphError(status, answer?.body, headers).retryAfterMs;

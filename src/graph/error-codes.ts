@@ -58,9 +58,33 @@ export const SendErrorCodes = {
   closed: 'Closed',
 } as const;
 
+/** Why an action on an existing mail was not done, or may not have been (`ActionError.code`). */
+export const ActionErrorCodes = {
+  /** The message or the node's fields cannot make an action (no mail id, no target, bad categories); nothing changed. */
+  badInput: 'BadInput',
+  /** `msg.operation` names no operation of the node; nothing changed. */
+  unknownOperation: 'UnknownOperation',
+  /** Neither the mail's id nor its internetMessageId finds it in the mailbox; nothing changed. */
+  mailNotFound: 'MailNotFound',
+  /** The internetMessageId finds several mails (copies); the node does not guess which one; nothing changed. */
+  mailAmbiguous: 'MailAmbiguous',
+  /** The destination folder of a move or copy does not exist; nothing changed. */
+  folderNotFound: 'FolderNotFound',
+  /** The application or signed-in user may not do this to the mailbox; nothing changed. */
+  permissionMissing: 'PermissionMissing',
+  /** Graph refused or failed; nothing changed. */
+  failed: 'Failed',
+  /** Graph may or may not have done it (no clear answer); it was not repeated. */
+  outcomeUnknown: 'OutcomeUnknown',
+  /** The node closed before the action was made; nothing changed. */
+  closed: 'Closed',
+} as const;
+
 /** Graph error codes the package branches on (`error.code` of Graph's error body). */
 export const GraphCodes = {
   mailboxInactive: 'MailboxNotEnabledForRESTAPI',
+  /** 400 for an id that is not an Exchange id at all ("Id is malformed."). */
+  idMalformed: 'ErrorInvalidIdMalformed',
   /**
    * A 404 naming the mailbox, not an item: Graph answers ErrorInvalidUser for an unknown user (test/simulator/README.md,
    * "Errors"), ResourceNotFound and ErrorNonExistentMailbox where the user exists without an Exchange Online mailbox.

@@ -56,6 +56,30 @@ export interface AcknowledgeResult {
   error?: O365Error;
 }
 
+/**
+ * One request on one existing message, as the mail-action engine makes them: read it (GET, with `$select` and the body
+ * format), change it (PATCH), move or copy it (POST to the action), or delete it.
+ */
+export interface MessageOperation {
+  messageId: string;
+  method: 'GET' | 'PATCH' | 'POST' | 'DELETE';
+  /** A bound action after the message: `move` or `copy` (POST). */
+  action?: 'move' | 'copy';
+  body?: object;
+  /** `$select` of a GET. */
+  select?: string[];
+  /** The body format a GET asks for (Prefer: outlook.body-content-type). */
+  bodyFormat?: 'text' | 'html';
+}
+
+/** What Graph answered to one MessageOperation: its status and body, or the error it became. */
+export interface MessageOperationResult {
+  ok: boolean;
+  status: number;
+  body?: unknown;
+  error?: O365Error;
+}
+
 /** Upload sessions take chunks of at most 4 MB in multiples of 320 KiB. */
 export const UPLOAD_CHUNK_BYTES = 320 * 1024 * 12;
 
@@ -461,6 +485,58 @@ export class MailApi {
     return { method: 'POST' as const, url: `${url}/move`, body: { destinationId } };
   }
 
+  /**
+   * Runs operations on existing messages: one request for one, `$batch` requests of up to 20 for several (Outlook runs
+   * 4 of a batch's items at a time). Results come back in the order given; a failed item is a result, not a throw.
+   * A copy is not repeated when its outcome is unknown (it would make a second copy); everything else is idempotent.
+   */
+  async perform(operations: MessageOperation[], signal?: AbortSignal): Promise<MessageOperationResult[]> {
+    const retry = operations.some((op) => op.action === 'copy') ? ('send' as const) : ('idempotent' as const);
+    const writes = operations.some((op) => op.method !== 'GET');
+    const permission = writes ? ('Mail.ReadWrite' as const) : ('Mail.Read' as const);
+    if (operations.length === 1) {
+      const [op] = operations;
+      try {
+        const response = await this.client.request(
+          this.req({
+            method: op.method,
+            path: this.operationPath(op),
+            query: op.select?.length ? { $select: op.select.join(',') } : undefined,
+            body: op.body,
+            headers: preferBody(op),
+            retry,
+            signal,
+            permission,
+          }),
+        );
+        return [{ ok: true, status: response.status, body: response.data }];
+      } catch (err) {
+        const error = asO365Error(err);
+        return [{ ok: false, status: error.status ?? 0, error }];
+      }
+    }
+    const items = operations.map((op, index) => {
+      const select = op.select?.length ? `?$select=${op.select.map(encodeURIComponent).join(',')}` : '';
+      const url = this.operationPath(op) + select;
+      return { id: String(index + 1), method: op.method, url, body: op.body, headers: preferBody(op) };
+    });
+    const results = await this.client.batch(items, { mailbox: this.mailbox, signal, permission, retry });
+    return results.map((result) => {
+      if (result.status >= 200 && result.status < 300)
+        return { ok: true, status: result.status, body: result.body };
+      const error = graphError(result.status, result.body, flattenHeaders(result.headers), {
+        mailbox: this.mailbox,
+        permission,
+      });
+      return { ok: false, status: result.status, error };
+    });
+  }
+
+  private operationPath(op: MessageOperation): string {
+    const path = `${this.user}/messages/${pathSegment(op.messageId)}`;
+    return op.action ? `${path}/${op.action}` : path;
+  }
+
   /** POST sendMail: one request, never repeated when its outcome is unknown. */
   async sendMail(body: object, signal?: AbortSignal): Promise<void> {
     await this.client.request(
@@ -566,16 +642,21 @@ export class MailApi {
     );
   }
 
-  /** Ids of messages in a folder with the given internetMessageId (to find a Sent Items copy). */
+  /**
+   * Ids of messages with the given internetMessageId, in one folder (to find a Sent Items copy) or, with `null`, in
+   * the whole mailbox (to find a mail that moved).
+   */
   async findByInternetMessageId(
-    folder: string,
+    folder: string | null,
     internetMessageId: string,
     signal?: AbortSignal,
   ): Promise<string[]> {
+    const path =
+      folder === null ? `${this.user}/messages` : `${this.user}/mailFolders/${pathSegment(folder)}/messages`;
     const response = await this.client.request<{ value?: { id: string }[] }>(
       this.req({
         method: 'GET',
-        path: `${this.user}/mailFolders/${pathSegment(folder)}/messages`,
+        path,
         query: { $filter: `internetMessageId eq ${odataString(internetMessageId)}`, $select: 'id', $top: 10 },
         signal,
         permission: 'Mail.Read',
@@ -583,6 +664,11 @@ export class MailApi {
     );
     return (response.data.value ?? []).map((m) => m.id);
   }
+}
+
+/** The Prefer header of a GET that asks for a body format. */
+function preferBody(op: MessageOperation): Record<string, string> | undefined {
+  return op.bodyFormat ? { Prefer: `outlook.body-content-type="${op.bodyFormat}"` } : undefined;
 }
 
 function failedAck(id: string, err: unknown): AcknowledgeResult {

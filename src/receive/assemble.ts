@@ -20,6 +20,13 @@ export type ReceiveApi = Pick<
   | 'move'
 >;
 
+/** What reading one mail needs of the API and of the options (mail-action's `get` reads mail the same way). */
+export type ReadApi = Pick<ReceiveApi, 'getMime' | 'listAttachments' | 'attachmentValue'>;
+export type ReadOptions = Pick<
+  ReceiveOptions,
+  'mailbox' | 'folder' | 'bodyFormat' | 'attachments' | 'output'
+>;
+
 /** True when listing pages should carry the attachments ($expand), saving one request per mail. */
 export function expandsAttachments(options: ReceiveOptions): boolean {
   return options.attachments && options.output === 'message';
@@ -36,10 +43,10 @@ export function idOf(message: unknown): string | undefined {
  * listing's attachment ids then no longer apply and are fetched again when needed). Throws when nothing can be read.
  */
 export async function assembleMail(
-  api: ReceiveApi,
+  api: ReadApi,
   listed: GraphMessage,
   id: string,
-  options: ReceiveOptions,
+  options: ReadOptions,
   signal?: AbortSignal,
 ): Promise<InboundMail> {
   const inbound = { mailbox: options.mailbox, folder: options.folder, bodyFormat: options.bodyFormat };
@@ -59,7 +66,7 @@ export async function assembleMail(
 }
 
 async function attachmentsOf(
-  api: ReceiveApi,
+  api: ReadApi,
   listed: GraphMessage,
   id: string,
   signal: AbortSignal | undefined,

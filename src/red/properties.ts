@@ -78,6 +78,20 @@ export interface MailOutProperties extends NodeProperties {
   bodyType?: string;
 }
 
+/** o365-mail-action. `username` and `target` are TypedInputs (type in `<field>Type`); the read options serve `get`. */
+export interface MailActionProperties extends NodeProperties {
+  account?: string;
+  username?: string;
+  usernameType?: string;
+  operation?: string;
+  target?: string;
+  targetType?: string;
+  categoryMode?: string;
+  bodyFormat?: string;
+  attachments?: boolean | string;
+  output?: string;
+}
+
 /** The value of a property a saved flow may lack or hold as null: both mean "not set". */
 function isUnset(value: unknown): value is undefined | null {
   return value === undefined || value === null;

@@ -1,10 +1,12 @@
 /**
  * One entry point per node: the raw node configuration, as a saved flow holds it, in; the node's typed settings out,
  * read and checked by the readers beside each engine (graph/account.ts, receive/options.ts, schedule.ts,
- * send/input.ts). Each throws a ConfigError whose `property` names what is wrong. A node saved by an older release is
- * first brought to this release's version (src/red/migrations.ts, the steps the editor runs too), so the readers
- * only ever see current properties; one saved by a newer release is refused (SavedVersionError, `property` version).
+ * send/input.ts, act/input.ts). Each throws a ConfigError whose `property` names what is wrong. A node saved by an
+ * older release is first brought to this release's version (src/red/migrations.ts, the steps the editor runs too), so
+ * the readers only ever see current properties; one saved by a newer release is refused (SavedVersionError,
+ * `property` version).
  */
+import { readActionSettings, type MailActionSettings } from '../act/input';
 import type { AccountSettings } from '../graph/account';
 import { readReceiveOptions, type ReceiveOptions } from '../receive/options';
 import { readPollSettings, type PollSettings } from '../schedule';
@@ -15,6 +17,7 @@ import {
   CONFIG_PROPERTIES,
   type ConfigCredentials,
   type ConfigProperties,
+  type MailActionProperties,
   type MailInProperties,
   type MailOutProperties,
 } from './properties';
@@ -53,6 +56,11 @@ export function readMailInSettings(raw: MailInProperties): MailInSettings {
 /** o365-mail-out's properties -> its settings; throws a ConfigError naming the property at fault. */
 export function readMailOutSettings(raw: MailOutProperties): MailOutSettings {
   return readSendSettings(current('o365-mail-out', raw));
+}
+
+/** o365-mail-action's properties -> its settings; throws a ConfigError naming the property at fault. */
+export function readMailActionSettings(raw: MailActionProperties): MailActionSettings {
+  return readActionSettings(raw);
 }
 
 /**

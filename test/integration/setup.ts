@@ -22,9 +22,17 @@ export function nodeModules() {
     config: require('../../nodes/o365-config.js'),
     mailIn: require('../../nodes/o365-mail-in.js'),
     mailOut: require('../../nodes/o365-mail-out.js'),
+    mailAction: require('../../nodes/o365-mail-action.js'),
   };
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Node-RED's own Catch node, from the runtime the tests run on. */
+export function catchModule(): unknown {
+  const file = require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(runtime)] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file);
+}
 
 /** An o365-config node pointed at the simulator. */
 export function accountNode(sim: Simulator, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -88,6 +96,23 @@ export function mailInProps(mailbox: string, props: Record<string, unknown> = {}
     interval: 300,
     pollOnStart: false,
     maxMessages: 100,
+    bodyFormat: 'text',
+    attachments: true,
+    output: 'message',
+    ...props,
+  };
+}
+
+/** Mail-action properties: the mailbox and mail from the message, markRead, get's options as mail in's defaults. */
+export function mailActionProps(props: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'o365-mail-action',
+    username: '',
+    usernameType: 'str',
+    operation: 'markRead',
+    target: '',
+    targetType: 'str',
+    categoryMode: 'add',
     bodyFormat: 'text',
     attachments: true,
     output: 'message',

@@ -4,12 +4,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { createHook } from 'node:async_hooks';
-import * as path from 'node:path';
 import { startSimulator, type Simulator } from '../simulator';
 import { MailInNode, type Msg as MailInMsg } from '../integration/mail-in-harness';
 import {
   accountCredentials,
   accountNode,
+  catchModule,
   CONFIG_ID,
   helper,
   mailInProps,
@@ -125,15 +125,6 @@ export function safeJson(value: unknown): string {
     if (v instanceof Error) return { name: v.name, message: v.message, stack: v.stack };
     return v;
   });
-}
-
-function catchModule(): unknown {
-  const runtime = process.env.NODE_RED_PATH
-    ? path.resolve(process.env.NODE_RED_PATH)
-    : require.resolve('node-red');
-  const file = require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(runtime)] });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(file);
 }
 
 let tabs = 0;

@@ -54,7 +54,9 @@ describe('simulator fidelity: acting on mail', function () {
     const missing = await graph.post(msgPath(id, '/copy'), {});
     assert.equal(missing.status, 400);
     assert.equal(errorCode(missing), 'ErrorInvalidParameter');
-    const unknown = await graph.post(msgPath(id, '/copy'), { destinationId: 'AAMkAGFnotAfolderButLooksLikeOneAAA=' });
+    const unknown = await graph.post(msgPath(id, '/copy'), {
+      destinationId: 'AAMkAGFnotAfolderButLooksLikeOneAAA=',
+    });
     assert.equal(unknown.status, 404);
     assert.equal(sim.messages(USER).length, 1);
   });

@@ -1,0 +1,211 @@
+/**
+ * o365-mail-action: acts on one existing mail per input message (mark, move, copy, delete, flag, categorize, get).
+ * Glue only: settings are read by src/red/settings.ts, each message becomes an action in src/act/input.ts, one actor
+ * per mailbox (src/act/actor.ts) coalesces what arrives together into $batch requests, and src/act/output.ts makes
+ * the output message.
+ */
+import type { GraphClient } from './graph/client';
+import type { Connection } from './graph/connection';
+import { ActionErrorCodes } from './graph/error-codes';
+import { messageOf } from './graph/errors';
+import type { RetryNotice } from './graph/types';
+import { ActionError, asActionError, badAction } from './act/errors';
+import { MailActionSettings, resolveAction } from './act/input';
+import type { Evaluate } from './send/input';
+import { MailActor } from './act/actor';
+import { applyActionResult } from './act/output';
+import type { MailActionProperties } from './red/properties';
+import { readMailActionSettings } from './red/settings';
+import { isAccountProblem, reasonText, text } from './red/status';
+import { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
+
+const TYPE = 'o365-mail-action';
+
+/** Actors kept per node; a flow that acts on many mailboxes starts afresh beyond this. */
+const MAX_CACHED_MAILBOXES = 100;
+
+/** How long running actions may finish when the node closes before they are aborted. */
+const CLOSE_GRACE_MS = 3000;
+
+export = function register(RED: NodeRED): void {
+  function O365MailActionNode(this: Node, config: MailActionProperties) {
+    RED.nodes.createNode(this, config);
+    new MailActionNode(RED, this, config);
+  }
+  RED.nodes.registerType(TYPE, O365MailActionNode);
+};
+
+/** One o365-mail-action node: its actors, status, input and close handlers. */
+class MailActionNode {
+  private readonly account: AccountNode | null;
+  private readonly settings: MailActionSettings | undefined;
+  /** Why the node cannot act at all (no account, settings that cannot work); every input is refused with it. */
+  private readonly problem: string | undefined;
+  private readonly actors = new Map<string, MailActor>();
+  private readonly controller = new AbortController();
+  private connection: Connection | undefined;
+  private client: GraphClient | undefined;
+  private running = 0;
+  private done = 0;
+  private lastError: ActionError | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly RED: NodeRED,
+    private readonly node: Node,
+    config: MailActionProperties,
+  ) {
+    this.account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
+    try {
+      this.settings = readMailActionSettings(config);
+    } catch (err) {
+      this.problem = messageOf(err);
+    }
+    if (!this.account) this.problem = this.t('errors.no-account', 'no Microsoft 365 account configured');
+    const detach = this.account ? this.account.attach(node) : () => undefined;
+    if (this.problem) this.showProblem(this.problem);
+
+    node.on('input', (msg, send, done) => {
+      void this.handle(msg, (m) => send(m), done);
+    });
+    node.on('close', (_removed, done) => {
+      this.close().finally(() => {
+        detach();
+        done();
+      });
+    });
+  }
+
+  /** Acts on the message's mail and completes it: output and done(), or done(err) with the input message. */
+  private async handle(
+    msg: NodeMessage,
+    send: (msg: NodeMessage) => void,
+    done: (err?: Error) => void,
+  ): Promise<void> {
+    this.running++;
+    this.showProgress();
+    try {
+      if (this.closing) throw closedError();
+      if (!this.account || !this.settings) throw badAction('action', this.problem as string);
+      const { mailbox, request } = await resolveAction(this.settings, msg, this.evaluatorFor(msg));
+      const result = await this.actorFor(this.account, mailbox).act(request, this.controller.signal);
+      applyActionResult(msg, mailbox, request, result);
+      this.done++;
+      this.lastError = undefined;
+      send(msg);
+      done();
+    } catch (err) {
+      const error = asActionError(err, { operation: 'action' });
+      this.lastError = error;
+      if (this.account && isAccountProblem(error.o365Error))
+        this.account.reportAccountProblem(error.o365Error);
+      try {
+        done(error);
+      } catch (cloneError) {
+        // Node-RED copies the message for Catch nodes; one it cannot copy must not hide the error.
+        this.node.error(`${error.message} (not passed to Catch nodes: ${messageOf(cloneError)})`);
+      }
+    } finally {
+      this.running--;
+      this.showProgress();
+    }
+  }
+
+  /** The actor of a mailbox, on this node's own client, so throttling shows in this node's status. */
+  private actorFor(account: AccountNode, mailbox: string): MailActor {
+    const connection = account.connection();
+    if (connection !== this.connection || !this.client) {
+      this.connection = connection;
+      this.client = connection.client((notice) => this.showRetry(notice));
+      for (const actor of this.actors.values()) void actor.close();
+      this.actors.clear();
+    }
+    const key = mailbox.toLowerCase();
+    let actor = this.actors.get(key);
+    if (!actor) {
+      if (this.actors.size >= MAX_CACHED_MAILBOXES) this.forgetIdleActors();
+      actor = new MailActor(connection.mailbox(mailbox, this.client));
+      this.actors.set(key, actor);
+    }
+    return actor;
+  }
+
+  /** Drops the actors with nothing in flight (their folder caches go with them). */
+  private forgetIdleActors(): void {
+    for (const [key, actor] of this.actors) {
+      const { running, waiting } = actor.load;
+      if (running === 0 && waiting === 0) this.actors.delete(key);
+    }
+  }
+
+  private evaluatorFor(msg: NodeMessage): Evaluate {
+    return (value, type) =>
+      new Promise((resolve, reject) => {
+        this.RED.util.evaluateNodeProperty(value, type, this.node, msg, (err, result) =>
+          err ? reject(err) : resolve(result),
+        );
+      });
+  }
+
+  /** Waiting actions are told they were not done; running ones may finish (bounded), then they are aborted. */
+  private async close(): Promise<void> {
+    this.closing = true;
+    const timer = setTimeout(() => this.controller.abort(new Error('node closed')), CLOSE_GRACE_MS);
+    try {
+      await Promise.all([...this.actors.values()].map((actor) => actor.close()));
+    } finally {
+      clearTimeout(timer);
+      this.controller.abort(new Error('node closed'));
+    }
+  }
+
+  private showProgress(): void {
+    if (this.running > 0) {
+      const label = this.t('status.working', 'working · __count__', { count: this.running });
+      this.node.status({ fill: 'blue', shape: 'dot', text: label });
+    } else if (this.lastError) {
+      const error = this.lastError;
+      this.showProblem(error.o365Error ? reasonText(this.RED, error.o365Error) : this.shortReason(error));
+    } else if (this.done > 0) {
+      const label = this.t('status.done', '__count__ done', { count: this.done });
+      this.node.status({ fill: 'green', shape: 'dot', text: label });
+    } else if (!this.problem) {
+      this.node.status({});
+    }
+  }
+
+  private showRetry(notice: RetryNotice): void {
+    const seconds = Math.max(1, Math.ceil(notice.delayMs / 1000));
+    const label = this.t('status.throttled', 'throttled, retrying in __seconds__s', { seconds });
+    this.node.status({ fill: 'yellow', shape: 'ring', text: label });
+  }
+
+  private showProblem(reason: string): void {
+    const label = this.t('status.error', '__reason__', { reason: reason.slice(0, 60) });
+    this.node.status({ fill: 'red', shape: 'ring', text: label });
+  }
+
+  /** A status-sized reason for a failure Microsoft 365 did not explain (bad input, a missing mail, a closed node). */
+  private shortReason(err: ActionError): string {
+    const keys: Record<string, [string, string]> = {
+      [ActionErrorCodes.mailNotFound]: ['mail-not-found', 'mail not found'],
+      [ActionErrorCodes.mailAmbiguous]: ['mail-ambiguous', 'several mails match'],
+      [ActionErrorCodes.unknownOperation]: ['unknown-operation', 'unknown operation'],
+      [ActionErrorCodes.closed]: ['closed', 'node closed'],
+    };
+    const known = keys[err.code];
+    return known ? this.t(`status.${known[0]}`, known[1]) : err.problem;
+  }
+
+  private t(key: string, fallback: string, subs?: Record<string, string | number>): string {
+    return text(this.RED, `${TYPE}.${key}`, fallback, subs);
+  }
+}
+
+function closedError(): ActionError {
+  return new ActionError({
+    code: ActionErrorCodes.closed,
+    operation: 'action',
+    problem: 'the node is closing',
+  });
+}
