@@ -123,6 +123,10 @@ export class MailActor {
         return { ...result, foundByInternetMessageId: true };
       }
     } catch (err) {
+      // Closing stops requests wherever they wait; the error then names this action.
+      if (err instanceof ActionError && err.code === ActionErrorCodes.closed) {
+        throw new ActionError({ ...context, code: err.code, problem: err.problem });
+      }
       throw asActionError(err, context);
     }
   }
