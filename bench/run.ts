@@ -3,6 +3,7 @@
  * section and a final `BENCH_JSON {...}` line; see bench/README.md for what each figure means.
  */
 import { MAILBOX_CONCURRENCY } from '../src/graph/limiter';
+import { markReadLikeNaive, markReadWithEngine, type ActRun } from './act';
 import { atLeast, atMost, Figure, info, MB, round, table } from './measure';
 import { receiveLikeInterlok, receiveWithEngine, type ReceiveRun } from './receive';
 import {
@@ -16,6 +17,7 @@ import {
 import { connectTo, effectiveLatencyMs, mailboxOperations, SimProcess } from './sim-control';
 
 interface Sizes {
+  actions: number;
   receiveMails: number;
   baselineReceiveMails: number;
   sendMails: number;
@@ -24,6 +26,7 @@ interface Sizes {
 }
 
 const FULL: Sizes = {
+  actions: 1_000,
   receiveMails: 10_000,
   baselineReceiveMails: 1_000,
   sendMails: 1_000,
@@ -31,6 +34,7 @@ const FULL: Sizes = {
   attachmentBytes: 100 * MB,
 };
 const QUICK: Sizes = {
+  actions: 200,
   receiveMails: 2_000,
   baselineReceiveMails: 200,
   sendMails: 200,
@@ -43,15 +47,20 @@ const READ_BOX = 'drain@contoso.example';
 const NONE_BOX = 'watch@contoso.example';
 const INTERLOK_BOX = 'interlok@contoso.example';
 const SENDER = 'billing@contoso.example';
+const ACT_BOX = 'triage@contoso.example';
+const ACT_NAIVE_BOX = 'triage.naive@contoso.example';
 
-const USAGE = `usage: tsx bench/run.ts [--quick] [--strict]
+const USAGE = `usage: tsx bench/run.ts [--quick] [--strict] [--only receive|send|act]
   --quick   smaller run (${QUICK.receiveMails} mails, ${QUICK.attachmentBytes / MB} MB attachment) for CI and developers
-  --strict  exit with status 1 when any figure misses its target`;
+  --strict  exit with status 1 when any figure misses its target
+  --only    run only the sections whose title starts with this word`;
 
-function parseArgs(argv: string[]): { quick: boolean; strict: boolean } {
-  const args = { quick: false, strict: false };
-  for (const arg of argv) {
+function parseArgs(argv: string[]): { quick: boolean; strict: boolean; only?: string } {
+  const args: { quick: boolean; strict: boolean; only?: string } = { quick: false, strict: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
     if (arg === '--quick') args.quick = true;
+    else if (arg === '--only' && argv[i + 1]) args.only = argv[++i].toLowerCase();
     else if (arg === '--strict') args.strict = true;
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
@@ -62,12 +71,18 @@ function parseArgs(argv: string[]): { quick: boolean; strict: boolean } {
 }
 
 /** The wall-time target at the nominal latency, and the same ratio at the measured end-to-end operation time. */
-function wallFigures(prefix: string, wallMs: number, operations: number, effectiveMs: number): Figure[] {
+function wallFigures(
+  prefix: string,
+  wallMs: number,
+  operations: number,
+  effectiveMs: number,
+  limit = 1.1,
+): Figure[] {
   const ideal = (operations * LATENCY_MS) / MAILBOX_CONCURRENCY;
   const effective = (operations * effectiveMs) / MAILBOX_CONCURRENCY;
   return [
     {
-      ...atMost(`${prefix}.wallVsIdeal`, 'wall time / (ops x latency / 4)', wallMs / ideal, '', 1.1),
+      ...atMost(`${prefix}.wallVsIdeal`, 'wall time / (ops x latency / 4)', wallMs / ideal, '', limit),
       note: `wall ${round(wallMs / 1000)} s for ${operations} mailbox operations; ideal ${round(ideal / 1000)} s`,
     },
     {
@@ -127,6 +142,39 @@ function receiveFigures(run: ReceiveRun, base: ReceiveRun, expected: number, eff
   ];
 }
 
+/** Issue #12: mark-read actions within 115% of ops x 20 ms / 4, at most 0.07 round trips per action. */
+function actFigures(run: ActRun, base: ActRun, expected: number, effectiveMs: number): Figure[] {
+  const operations = mailboxOperations(run.counters);
+  const perAction = (n: number, r: ActRun) => n / Math.max(1, r.done);
+  return [
+    ...wallFigures('act.markRead', run.wallMs, operations, effectiveMs, 1.15),
+    {
+      ...atMost(
+        'act.markRead.roundTripsPerAction',
+        'HTTP round trips per action',
+        perAction(run.counters.graphRequests, run),
+        '',
+        0.07,
+      ),
+      baseline: perAction(base.counters.graphRequests, base),
+      note: `${run.counters.batchRequests} $batch requests, ${run.counters.throttled} answered 429`,
+    },
+    {
+      ...info('act.markRead.opsPerAction', 'Graph operations per action', perAction(operations, run), ''),
+      baseline: perAction(mailboxOperations(base.counters), base),
+    },
+    {
+      ...info('act.markRead.msPerAction', 'wall time per action', run.wallMs / Math.max(1, run.done), 'ms'),
+      baseline: base.wallMs / Math.max(1, base.done),
+    },
+    {
+      ...atMost('act.markRead.failed', 'actions not done', expected - run.done, '', 0),
+      note: run.error ? `first failure: ${run.error}` : undefined,
+    },
+    atMost('act.markRead.unreadAfter', 'unread mails left in the inbox', run.unreadAfter, '', 0),
+  ];
+}
+
 function noneFigures(at20: ReceiveRun, at0: ReceiveRun, expected: number): Figure[] {
   const rate = (r: ReceiveRun) => (r.mails * 1000) / r.wallMs;
   const ops20 = mailboxOperations(at20.counters);
@@ -172,6 +220,8 @@ async function runSections(sim: SimProcess, sizes: Sizes, section: Section, runs
     await sim.seed(READ_BOX, sizes.receiveMails);
     await sim.seed(NONE_BOX, sizes.receiveMails);
     await sim.seed(INTERLOK_BOX, sizes.baselineReceiveMails);
+    await sim.seed(ACT_BOX, sizes.actions);
+    await sim.seed(ACT_NAIVE_BOX, sizes.actions);
     const effectiveMs = await effectiveLatencyMs(connection, SENDER);
     runs.measuredOperationMs = round(effectiveMs);
 
@@ -229,6 +279,17 @@ async function runSections(sim: SimProcess, sizes: Sizes, section: Section, runs
       },
     );
 
+    await section(
+      `Act: mark ${sizes.actions} mails read at once (naive: one PATCH per mail, 4 at a time)`,
+      async () => {
+        const run = await markReadWithEngine(sim, connection, ACT_BOX);
+        const base = await markReadLikeNaive(sim, connection, ACT_NAIVE_BOX);
+        runs.actMarkRead = actSummary(run);
+        runs.actMarkReadNaive = actSummary(base);
+        return actFigures(run, base, sizes.actions, effectiveMs);
+      },
+    );
+
     const size = sizes.attachmentBytes;
     await section(`Send: one mail with a ${size / MB} MB attachment`, async () => {
       const run = await sendAttachmentWithEngine(sim, connection, SENDER, size);
@@ -283,6 +344,7 @@ async function main(): Promise<void> {
   const runs: Record<string, unknown> = {};
   const errors: string[] = [];
   const section: Section = async (title, body) => {
+    if (args.only && !title.toLowerCase().startsWith(args.only)) return;
     process.stderr.write(`bench: ${title} ...\n`);
     try {
       const result = await body();
@@ -302,7 +364,7 @@ async function main(): Promise<void> {
   const sim = await SimProcess.start({
     latencyMs: LATENCY_MS,
     concurrencyLimit: MAILBOX_CONCURRENCY,
-    mailboxes: [READ_BOX, NONE_BOX, INTERLOK_BOX, SENDER],
+    mailboxes: [READ_BOX, NONE_BOX, INTERLOK_BOX, SENDER, ACT_BOX, ACT_NAIVE_BOX],
   });
   try {
     await runSections(sim, sizes, section, runs);
@@ -361,6 +423,25 @@ function summary(run: ReceiveRun): Record<string, unknown> {
     peakRssGrowthMB: round(run.peakRssGrowth / MB),
     endRssGrowthMB: round(run.endRssGrowth / MB),
     problems: run.problems.slice(0, 5),
+  };
+}
+
+/** An action run without bulky parts, for the JSON line. */
+function actSummary(run: ActRun): Record<string, unknown> {
+  const c = run.counters;
+  return {
+    done: run.done,
+    failed: run.failed,
+    error: run.error,
+    wallMs: Math.round(run.wallMs),
+    mailboxOperations: mailboxOperations(c),
+    graphRequests: c.graphRequests,
+    batchRequests: c.batchRequests,
+    throttled: c.throttled,
+    maxInFlight: c.maxInFlightByMailbox,
+    schemaViolations: c.schemaViolations,
+    unreadAfter: run.unreadAfter,
+    peakRssGrowthMB: round(run.peakRssGrowth / MB),
   };
 }
 

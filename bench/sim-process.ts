@@ -17,6 +17,7 @@ export type SimCommand =
   | { id: number; cmd: 'resetCounters' }
   | { id: number; cmd: 'counters' }
   | { id: number; cmd: 'unread'; mailbox: string }
+  | { id: number; cmd: 'ids'; mailbox: string }
   | { id: number; cmd: 'sentSummary' }
   | { id: number; cmd: 'clearSent' }
   | { id: number; cmd: 'stop' };
@@ -61,6 +62,10 @@ async function answer(command: SimCommand): Promise<unknown> {
       return running()
         .messages(command.mailbox, 'inbox')
         .filter((m) => !m.isRead).length;
+    case 'ids':
+      return running()
+        .messages(command.mailbox, 'inbox')
+        .map((m) => m.id);
     case 'sentSummary':
       return sentSummary(running());
     case 'clearSent':
