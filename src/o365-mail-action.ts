@@ -7,17 +7,17 @@
 import type { GraphClient } from './graph/client';
 import type { Connection } from './graph/connection';
 import { ActionErrorCodes } from './graph/error-codes';
-import { messageOf } from './graph/errors';
-import type { RetryNotice } from './graph/types';
 import { ActionError, asActionError, badAction } from './act/errors';
 import { MailActionSettings, resolveAction } from './act/input';
-import type { Evaluate } from './send/input';
 import { MailActor } from './act/actor';
 import { applyActionResult } from './act/output';
+import type { Evaluate } from './send/input';
+import { catalogueText } from './red/catalogue';
+import { actionProblemText, noAccountText, notCaughtText, settingsProblemText } from './red/messages';
 import type { MailActionProperties } from './red/properties';
 import { readMailActionSettings } from './red/settings';
-import { isAccountProblem, reasonText, text } from './red/status';
-import { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
+import { isAccountProblem, problemStatus, reasonText, retryStatus } from './red/status';
+import type { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
 
 const TYPE = 'o365-mail-action';
 
@@ -59,9 +59,9 @@ class MailActionNode {
     try {
       this.settings = readMailActionSettings(config);
     } catch (err) {
-      this.problem = messageOf(err);
+      this.problem = settingsProblemText(RED, TYPE, err);
     }
-    if (!this.account) this.problem = this.t('errors.no-account', 'no Microsoft 365 account configured');
+    if (!this.account) this.problem = noAccountText(RED, TYPE);
     const detach = this.account ? this.account.attach(node) : () => undefined;
     if (this.problem) this.showProblem(this.problem);
 
@@ -103,7 +103,7 @@ class MailActionNode {
         done(error);
       } catch (cloneError) {
         // Node-RED copies the message for Catch nodes; one it cannot copy must not hide the error.
-        this.node.error(`${error.message} (not passed to Catch nodes: ${messageOf(cloneError)})`);
+        this.node.error(notCaughtText(this.RED, TYPE, error, cloneError));
       }
     } finally {
       this.running--;
@@ -116,7 +116,10 @@ class MailActionNode {
     const connection = account.connection();
     if (connection !== this.connection || !this.client) {
       this.connection = connection;
-      this.client = connection.client((notice) => this.showRetry(notice));
+      this.client = connection.client((notice) => {
+        const status = retryStatus(this.RED, notice);
+        if (status) this.node.status(status);
+      });
       for (const actor of this.actors.values()) void actor.close();
       this.actors.clear();
     }
@@ -160,45 +163,24 @@ class MailActionNode {
   }
 
   private showProgress(): void {
+    const { RED } = this;
     if (this.running > 0) {
-      const label = this.t('status.working', 'working · __count__', { count: this.running });
-      this.node.status({ fill: 'blue', shape: 'dot', text: label });
+      const text = catalogueText(RED, `${TYPE}.status.working`, { count: this.running });
+      this.node.status({ fill: 'blue', shape: 'dot', text });
     } else if (this.lastError) {
       const error = this.lastError;
-      this.showProblem(error.o365Error ? reasonText(this.RED, error.o365Error) : this.shortReason(error));
+      this.showProblem(error.o365Error ? reasonText(RED, error.o365Error) : actionProblemText(RED, error));
     } else if (this.done > 0) {
-      const label = this.t('status.done', '__count__ done', { count: this.done });
-      this.node.status({ fill: 'green', shape: 'dot', text: label });
+      const text = catalogueText(RED, `${TYPE}.status.done`, { count: this.done });
+      this.node.status({ fill: 'green', shape: 'dot', text });
     } else if (!this.problem) {
       this.node.status({});
     }
   }
 
-  private showRetry(notice: RetryNotice): void {
-    const seconds = Math.max(1, Math.ceil(notice.delayMs / 1000));
-    const label = this.t('status.throttled', 'throttled, retrying in __seconds__s', { seconds });
-    this.node.status({ fill: 'yellow', shape: 'ring', text: label });
-  }
-
   private showProblem(reason: string): void {
-    const label = this.t('status.error', '__reason__', { reason: reason.slice(0, 60) });
-    this.node.status({ fill: 'red', shape: 'ring', text: label });
-  }
-
-  /** A status-sized reason for a failure Microsoft 365 did not explain (bad input, a missing mail, a closed node). */
-  private shortReason(err: ActionError): string {
-    const keys: Record<string, [string, string]> = {
-      [ActionErrorCodes.mailNotFound]: ['mail-not-found', 'mail not found'],
-      [ActionErrorCodes.mailAmbiguous]: ['mail-ambiguous', 'several mails match'],
-      [ActionErrorCodes.unknownOperation]: ['unknown-operation', 'unknown operation'],
-      [ActionErrorCodes.closed]: ['closed', 'node closed'],
-    };
-    const known = keys[err.code];
-    return known ? this.t(`status.${known[0]}`, known[1]) : err.problem;
-  }
-
-  private t(key: string, fallback: string, subs?: Record<string, string | number>): string {
-    return text(this.RED, `${TYPE}.${key}`, fallback, subs);
+    const text = catalogueText(this.RED, `${TYPE}.status.error`, { reason: reason.slice(0, 60) });
+    this.node.status(problemStatus(text));
   }
 }
 

@@ -103,7 +103,7 @@ class MailOutNode {
         job.done(error);
       } catch (cloneError) {
         // Node-RED copies the message for Catch nodes; one it cannot copy (nested too deep) must not hide the error.
-        this.node.error(notCaughtText(this.RED, error, cloneError));
+        this.node.error(notCaughtText(this.RED, TYPE, error, cloneError));
       }
       return;
     }

@@ -2,7 +2,7 @@
  * The output message of o365-mail-action: the input message with `msg.o365` updated to where the mail is now and
  * what was done; `get` sets the fields mail in sets, `getMime` sets `msg.payload` to the .eml. Pure.
  */
-import type { InboundMail } from '../mail/inbound';
+import { inboundMessage } from '../mail/inbound';
 import type { ActionRequest, ActionResult } from './actor';
 
 /** Changes `msg` in place into the output message of the action. */
@@ -17,8 +17,9 @@ export function applyActionResult(
   if (request.mail.internetMessageId) o365.internetMessageId = request.mail.internetMessageId;
   if (result.mail) {
     // The fields mail in sets replace the message's own; an html of an earlier mail must not stay behind.
+    const { o365: _mailO365, ...fields } = inboundMessage(result.mail);
     if (result.mail.html === undefined) delete msg.html;
-    Object.assign(msg, mailFields(result.mail));
+    Object.assign(msg, fields);
     o365 = { ...before, ...result.mail.o365, operation: request.operation };
     if (!result.mail.o365.folder) delete o365.folder;
   }
@@ -31,23 +32,6 @@ export function applyActionResult(
   if (result.categories !== undefined) o365.categories = result.categories;
   if (result.deleted) o365.deleted = true;
   msg.o365 = o365;
-}
-
-/** The msg fields of a mail (SPEC o365-mail-in), without o365. */
-function mailFields(mail: InboundMail): Record<string, unknown> {
-  const fields: Record<string, unknown> = {
-    payload: mail.payload,
-    topic: mail.topic,
-    from: mail.from,
-    to: mail.to,
-    cc: mail.cc,
-    bcc: mail.bcc,
-    date: mail.date,
-    header: mail.header,
-    attachments: mail.attachments,
-  };
-  if (mail.html !== undefined) fields.html = mail.html;
-  return fields;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

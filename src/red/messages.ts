@@ -2,14 +2,15 @@
  * What a node says about a problem, in words from the catalogues, built from the error's fields (the property at
  * fault, the missing folder, the mail's id, the send outcome). The one place errors become a node's sentences.
  */
-import { ErrorCodes, SendErrorCodes } from '../graph/error-codes';
+import type { ActionError } from '../act/errors';
+import { ActionErrorCodes, ErrorCodes, SendErrorCodes } from '../graph/error-codes';
 import { ConfigError, GraphError, messageOf } from '../graph/errors';
 import type { MailError, Notice } from '../receive';
 import type { SendError } from '../send/errors';
 import { catalogueText } from './catalogue';
 import type { NodeRED } from './types';
 
-export type NodeType = 'o365-mail-in' | 'o365-mail-out';
+export type NodeType = 'o365-mail-in' | 'o365-mail-out' | 'o365-mail-action';
 
 /** Settings problems a node names in words of its own (`<type>.errors.<key>`), by property. */
 const SETTING_KEYS: Record<NodeType, Record<string, string>> = {
@@ -20,6 +21,7 @@ const SETTING_KEYS: Record<NodeType, Record<string, string>> = {
     interval: 'bad-interval',
   },
   'o365-mail-out': {},
+  'o365-mail-action': {},
 };
 
 /** A setting that cannot work: the node's own words for the property when it has them, else the error's. */
@@ -65,9 +67,23 @@ export function sendProblemText(RED: NodeRED, err: SendError): string {
   return catalogueText(RED, `o365-mail-out.status.${key}`);
 }
 
-/** A send error Node-RED could not pass to Catch nodes (its message cannot be copied). */
-export function notCaughtText(RED: NodeRED, err: Error, why: unknown): string {
-  return catalogueText(RED, 'o365-mail-out.errors.not-caught', {
+/** Status keys (`o365-mail-action.status.*`) of the action failures Microsoft 365 did not explain. */
+const ACTION_PROBLEM_KEYS: Partial<Record<string, string>> = {
+  [ActionErrorCodes.mailNotFound]: 'mail-not-found',
+  [ActionErrorCodes.mailAmbiguous]: 'mail-ambiguous',
+  [ActionErrorCodes.unknownOperation]: 'unknown-operation',
+  [ActionErrorCodes.closed]: 'closed',
+};
+
+/** A status-sized reason for an action Microsoft 365 did not explain: a missing mail, an unknown operation, bad input. */
+export function actionProblemText(RED: NodeRED, err: ActionError): string {
+  const key = ACTION_PROBLEM_KEYS[err.code];
+  return key ? catalogueText(RED, `o365-mail-action.status.${key}`) : err.problem;
+}
+
+/** An error Node-RED could not pass to Catch nodes (its message cannot be copied). */
+export function notCaughtText(RED: NodeRED, type: NodeType, err: Error, why: unknown): string {
+  return catalogueText(RED, `${type}.errors.not-caught`, {
     error: err.message,
     reason: messageOf(why),
   });

@@ -252,6 +252,7 @@ describe('o365-mail-action (integration)', function () {
       assert.equal(denied.code, 'PermissionMissing');
       assert.match(denied.message, /Mail\.ReadWrite/);
       assert.equal(stored(msg)?.isRead, false);
+      assert.equal(node.statuses.at(-1)?.fill, 'red');
     });
 
     it('a message without a mail or a mailbox is BadInput', async () => {
@@ -283,6 +284,7 @@ describe('o365-mail-action (integration)', function () {
       await node.output(msg);
       assert.equal(sim.counters.batchRequests, 0);
       assert.equal(sim.counters.graphRequests, 1);
+      assert.deepEqual(node.statuses.at(-1), { fill: 'green', shape: 'dot', text: '1 done' });
     });
   });
 });
