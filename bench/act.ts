@@ -8,7 +8,7 @@ import { MAILBOX_CONCURRENCY } from '../src/graph/limiter';
 import { pathSegment } from '../src/graph/odata';
 import { MailActor, type ActionRequest } from '../src/act';
 import { SendQueue } from '../src/send/queue';
-import { collectGarbage, RssSampler } from './measure';
+import { measured } from './measure';
 import type { SimCounters, SimProcess } from './sim-control';
 
 export interface ActRun {
@@ -41,7 +41,7 @@ export async function markReadWithEngine(
     read: { bodyFormat: 'text', attachments: false, output: 'message' },
   });
   try {
-    return await measured(sim, mailbox, async (tally) => {
+    return await measuredActions(sim, mailbox, async (tally) => {
       await Promise.all(
         ids.map((id) =>
           actor.act(request(id)).then(
@@ -68,7 +68,7 @@ export async function markReadLikeNaive(
   const client = connection.client();
   const ids = (await sim.ask({ cmd: 'ids', mailbox })) as string[];
   await connection.mailbox(mailbox, client).probe();
-  return measured(sim, mailbox, async (tally) => {
+  return measuredActions(sim, mailbox, async (tally) => {
     const queue = new SendQueue<string>(
       async (id) => {
         try {
@@ -93,29 +93,12 @@ export async function markReadLikeNaive(
   });
 }
 
-/** Runs `work` with the simulator's counters reset, the wall clock running and memory sampled every 20 ms. */
-async function measured(
+/** A measured run, with the unread mail left in the inbox afterwards. */
+async function measuredActions(
   sim: SimProcess,
   mailbox: string,
   work: (tally: Tally) => Promise<void>,
 ): Promise<ActRun> {
-  await sim.ask({ cmd: 'resetCounters' });
-  collectGarbage();
-  const tally: Tally = { done: 0, failed: 0 };
-  const rss = new RssSampler();
-  const started = performance.now();
-  let peakRssGrowth = 0;
-  try {
-    await work(tally);
-  } finally {
-    peakRssGrowth = rss.stop().peakGrowth;
-  }
-  const wallMs = performance.now() - started;
-  return {
-    ...tally,
-    wallMs,
-    peakRssGrowth,
-    counters: await sim.counters(),
-    unreadAfter: await sim.unread(mailbox),
-  };
+  const run = await measured<Tally>(sim, { done: 0, failed: 0 }, work);
+  return { ...run, unreadAfter: await sim.unread(mailbox) };
 }

@@ -1,6 +1,7 @@
 /** What the benchmark measures with, and how it reports: memory sampling, figures with targets, the table. */
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import type { SimCounters, SimProcess } from './sim-control';
 
 /** Samples the resident memory of this process every `everyMs` and keeps the peak. */
 export class RssSampler {
@@ -39,6 +40,36 @@ export function collectGarbage(): void {
   }
   gc();
   gc();
+}
+
+/** What every measured run reports besides its own tally. */
+export interface Measured {
+  wallMs: number;
+  peakRssGrowth: number;
+  counters: SimCounters;
+}
+
+/**
+ * Runs `work` with the simulator's counters reset, after a full GC, the wall clock running and memory sampled every
+ * 20 ms; `work` counts into `tally`. Resolves with the tally, the wall time, the peak RSS growth and the counters.
+ */
+export async function measured<T extends object>(
+  sim: SimProcess,
+  tally: T,
+  work: (tally: T) => Promise<void>,
+): Promise<T & Measured> {
+  await sim.ask({ cmd: 'resetCounters' });
+  collectGarbage();
+  const rss = new RssSampler();
+  const started = performance.now();
+  let peakRssGrowth = 0;
+  try {
+    await work(tally);
+  } finally {
+    peakRssGrowth = rss.stop().peakGrowth;
+  }
+  const wallMs = performance.now() - started;
+  return { ...tally, wallMs, peakRssGrowth, counters: await sim.counters() };
 }
 
 /** One reported number, with its target when the issues set one. */

@@ -8,7 +8,7 @@ import { MAILBOX_CONCURRENCY } from '../src/graph/limiter';
 import { pathSegment } from '../src/graph/odata';
 import { buildOutgoingMail, type SendRequestInput } from '../src/mail/outbound';
 import { SendQueue, Sender } from '../src/send';
-import { collectGarbage, RssSampler } from './measure';
+import { measured } from './measure';
 import type { SimCounters, SimProcess } from './sim-control';
 
 export const RECIPIENT = 'accounts.payable@fabrikam.example';
@@ -50,7 +50,7 @@ export async function sendPlainWithEngine(
   const api = connection.mailbox(mailbox);
   const sender = new Sender(api);
   await api.probe();
-  return measured(sim, async (run) => {
+  return measuredSend(sim, async (run) => {
     const queue = new SendQueue<number>(
       async (i, signal) => {
         try {
@@ -86,7 +86,7 @@ export async function sendLikeNaive(
 ): Promise<SendRun> {
   const client = connection.client();
   await connection.mailbox(mailbox, client).probe();
-  return measured(sim, async (run) => {
+  return measuredSend(sim, async (run) => {
     for (const mail of makeMails()) {
       const message: Record<string, unknown> = {
         subject: mail.subject,
@@ -142,7 +142,7 @@ export async function sendAttachmentWithEngine(
   await api.probe();
   await sim.ask({ cmd: 'clearSent' });
   let hash = '';
-  const run = await measured(sim, async (r) => {
+  const run = await measuredSend(sim, async (r) => {
     const content = randomFillSync(Buffer.allocUnsafe(sizeBytes));
     const mail = buildOutgoingMail({
       ...plainMail(0),
@@ -180,19 +180,6 @@ export async function sendAttachmentLikeNaive(
 
 type Tally = Pick<SendRun, 'sent' | 'failed' | 'error'>;
 
-/** Runs `work` with the simulator's counters reset, the wall clock running and memory sampled every 20 ms. */
-async function measured(sim: SimProcess, work: (tally: Tally) => Promise<void>): Promise<SendRun> {
-  await sim.ask({ cmd: 'resetCounters' });
-  collectGarbage();
-  const tally: Tally = { sent: 0, failed: 0 };
-  const rss = new RssSampler();
-  const started = performance.now();
-  let peakRssGrowth = 0;
-  try {
-    await work(tally);
-  } finally {
-    peakRssGrowth = rss.stop().peakGrowth;
-  }
-  const wallMs = performance.now() - started;
-  return { ...tally, wallMs, peakRssGrowth, counters: await sim.counters() };
+function measuredSend(sim: SimProcess, work: (tally: Tally) => Promise<void>): Promise<SendRun> {
+  return measured<Tally>(sim, { sent: 0, failed: 0 }, work);
 }

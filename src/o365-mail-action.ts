@@ -11,8 +11,8 @@ import { ActionError, asActionError, badAction } from './act/errors';
 import { MailActionSettings, resolveAction } from './act/input';
 import { MailActor } from './act/actor';
 import { applyActionResult } from './act/output';
-import type { Evaluate } from './send/input';
 import { catalogueText } from './red/catalogue';
+import { propertyEvaluator } from './red/evaluate';
 import { actionProblemText, noAccountText, notCaughtText, settingsProblemText } from './red/messages';
 import type { MailActionProperties } from './red/properties';
 import { readMailActionSettings } from './red/settings';
@@ -87,7 +87,11 @@ class MailActionNode {
     try {
       if (this.closing) throw closedError();
       if (!this.account || !this.settings) throw badAction('action', this.problem as string);
-      const { mailbox, request } = await resolveAction(this.settings, msg, this.evaluatorFor(msg));
+      const { mailbox, request } = await resolveAction(
+        this.settings,
+        msg,
+        propertyEvaluator(this.RED, this.node, msg),
+      );
       const result = await this.actorFor(this.account, mailbox).act(request, this.controller.signal);
       applyActionResult(msg, mailbox, request, result);
       this.done++;
@@ -139,15 +143,6 @@ class MailActionNode {
       const { running, waiting } = actor.load;
       if (running === 0 && waiting === 0) this.actors.delete(key);
     }
-  }
-
-  private evaluatorFor(msg: NodeMessage): Evaluate {
-    return (value, type) =>
-      new Promise((resolve, reject) => {
-        this.RED.util.evaluateNodeProperty(value, type, this.node, msg, (err, result) =>
-          err ? reject(err) : resolve(result),
-        );
-      });
   }
 
   /** Waiting actions are told they were not done; running ones may finish (bounded), then they are aborted. */

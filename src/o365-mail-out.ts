@@ -7,10 +7,11 @@ import type { GraphClient } from './graph/client';
 import type { Connection } from './graph/connection';
 import { MAILBOX_CONCURRENCY } from './graph/limiter';
 import { asSendError, badInput, closedBeforeSending, SendError } from './send/errors';
-import { Evaluate, MailOutSettings, prepareSend } from './send/input';
+import { MailOutSettings, prepareSend } from './send/input';
 import { SendQueue } from './send/queue';
 import { Sender, SendResult, sentFields } from './send/sender';
 import { catalogueText } from './red/catalogue';
+import { propertyEvaluator } from './red/evaluate';
 import { noAccountText, notCaughtText, sendProblemText, settingsProblemText } from './red/messages';
 import type { MailOutProperties } from './red/properties';
 import { readMailOutSettings, withOwnMailbox } from './red/settings';
@@ -121,7 +122,11 @@ class MailOutNode {
     signal: AbortSignal,
   ): Promise<{ mailbox: string; result: SendResult }> {
     if (!this.account || !this.settings) throw badInput(this.problem as string);
-    const { mailbox, mail } = await prepareSend(this.settings, msg, this.evaluatorFor(msg));
+    const { mailbox, mail } = await prepareSend(
+      this.settings,
+      msg,
+      propertyEvaluator(this.RED, this.node, msg),
+    );
     if (signal.aborted) throw closedBeforeSending('the node closed before sending');
     const result = await this.senderFor(this.account, mailbox).send(mail, this.settings.save, signal);
     return { mailbox, result };
@@ -146,15 +151,6 @@ class MailOutNode {
       this.senders.set(key, sender);
     }
     return sender;
-  }
-
-  private evaluatorFor(msg: NodeMessage): Evaluate {
-    return (value, type) =>
-      new Promise((resolve, reject) => {
-        this.RED.util.evaluateNodeProperty(value, type, this.node, msg, (err, result) =>
-          err ? reject(err) : resolve(result),
-        );
-      });
   }
 
   /** Running sends may finish (bounded); queued ones are told they were not sent. */

@@ -7,6 +7,7 @@
  *   once, 4 items of a batch at a time), so what arrives meanwhile gathers into the next batch.
  * Two requests on the same mail (same key) never run at the same time and keep their order.
  */
+import { settledWithin } from '../wait';
 
 export interface CoalescerOptions<T> {
   /** Requests in one batch (Graph's `$batch` limit: 20). */
@@ -89,9 +90,9 @@ export class Coalescer<T, R> {
     this.closed = true;
     for (const entry of this.waiting.splice(0)) entry.reject(closedError());
     this.changed();
-    if (this.running.size > 0 && !(await this.settled(options.graceMs ?? 3000))) {
+    if (this.running.size > 0 && !(await settledWithin(this.running, options.graceMs ?? 3000))) {
       this.controller.abort(new Error('node closed'));
-      await this.settled(options.abortGraceMs ?? 2000);
+      await settledWithin(this.running, options.abortGraceMs ?? 2000);
     }
   }
 
@@ -163,19 +164,5 @@ export class Coalescer<T, R> {
 
   private changed(): void {
     this.options.onChange?.(this.runningRequests, this.waiting.length);
-  }
-
-  /** True when every running batch settled within `ms`. */
-  private async settled(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    });
-    const all = Promise.all([...this.running]).then(() => true);
-    try {
-      return await Promise.race([all, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

@@ -2,6 +2,7 @@
  * One node's input queue: jobs start strictly in arrival order, at most `concurrency` at a time (Outlook's 4 per
  * mailbox), so a burst is sent at Exchange's pace while later input waits its turn. Closing never waits unbounded.
  */
+import { settledWithin } from '../wait';
 
 export interface QueueOptions {
   /** Jobs running at once (default 4). */
@@ -58,9 +59,9 @@ export class SendQueue<T> {
     this.closed = true;
     const notStarted = this.waiting.splice(0);
     this.changed();
-    if (this.running.size > 0 && !(await this.settled(options.graceMs ?? 3000))) {
+    if (this.running.size > 0 && !(await settledWithin(this.running, options.graceMs ?? 3000))) {
       this.controller.abort(new Error('node closed'));
-      await this.settled(options.abortGraceMs ?? 2000);
+      await settledWithin(this.running, options.abortGraceMs ?? 2000);
     }
     return notStarted;
   }
@@ -81,19 +82,5 @@ export class SendQueue<T> {
 
   private changed(): void {
     this.options.onChange?.(this.running.size, this.waiting.length);
-  }
-
-  /** True when every running job settled within `ms`. */
-  private async settled(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    });
-    const all = Promise.all([...this.running]).then(() => true);
-    try {
-      return await Promise.race([all, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

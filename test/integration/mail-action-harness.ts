@@ -10,8 +10,8 @@ import {
   CONFIG_ID,
   helper,
   mailActionProps,
+  MessageCases,
   nodeModules,
-  waitFor,
 } from './setup';
 
 export const MAILBOX = 'desk@contoso.example';
@@ -22,14 +22,7 @@ export type Msg = Record<string, unknown> & { o365?: Record<string, unknown> };
 export type ActionOutcome =
   { kind: 'output'; msg: Msg } | { kind: 'error'; message: string; code?: string; msg: Msg };
 
-let counter = 0;
-
-export class MailActionHarness {
-  readonly outcomes = new Map<string, ActionOutcome>();
-  readonly statuses: { fill?: string; shape?: string; text?: string }[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private constructor(readonly node: any) {}
-
+export class MailActionHarness extends MessageCases<ActionOutcome> {
   /** Loads the node with these properties (over mailActionProps' defaults). */
   static async load(sim: Simulator, props: Record<string, unknown> = {}): Promise<MailActionHarness> {
     const { config, mailAction } = nodeModules();
@@ -54,34 +47,16 @@ export class MailActionHarness {
     ];
     await helper.load([config, mailAction, catchNode], flow, accountCredentials(sim));
     const harness = new MailActionHarness(helper.getNode('act'));
-    helper
-      .getNode('sink')
-      .on('input', (msg: Msg) => harness.outcomes.set(String(msg._case), { kind: 'output', msg }));
+    helper.getNode('sink').on('input', (msg: Msg) => harness.record(msg, { kind: 'output', msg }));
     helper.getNode('caught').on('input', (msg: Msg & { error?: { message?: string; code?: string } }) => {
-      harness.outcomes.set(String(msg._case), {
+      harness.record(msg, {
         kind: 'error',
         message: String(msg.error?.message ?? ''),
         code: msg.error?.code,
         msg,
       });
     });
-    harness.node.on('call:status', (call: { args: [{ fill?: string; text?: string }] }) =>
-      harness.statuses.push(call.args[0]),
-    );
     return harness;
-  }
-
-  /** Feeds a message in without waiting; returns its case id. */
-  input(msg: Msg): string {
-    const id = String(++counter);
-    this.node.receive({ ...msg, _case: id });
-    return id;
-  }
-
-  /** Resolves with what became of a message fed in by `input`. */
-  async outcome(id: string, timeoutMs = 8000): Promise<ActionOutcome> {
-    await waitFor(() => this.outcomes.has(id), timeoutMs, `the outcome of message ${id}`);
-    return this.outcomes.get(id) as ActionOutcome;
   }
 
   /** Feeds a message in and expects an output; returns it. */

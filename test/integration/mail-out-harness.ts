@@ -9,8 +9,8 @@ import {
   CONFIG_ID,
   helper,
   mailOutProps,
+  MessageCases,
   nodeModules,
-  waitFor,
 } from './setup';
 
 export const MAILBOX = 'sender@contoso.example';
@@ -33,14 +33,8 @@ export interface SentMsg extends Msg {
   };
 }
 
-let counter = 0;
-
-export class MailOutHarness {
-  readonly outcomes = new Map<string, Outcome>();
-  readonly statuses: { fill?: string; shape?: string; text?: string }[] = [];
+export class MailOutHarness extends MessageCases<Outcome> {
   readonly warnings: string[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private constructor(readonly node: any) {}
 
   /** Loads the node with these properties (merged over defaults: username MAILBOX, every field empty). */
   static async load(
@@ -64,31 +58,14 @@ export class MailOutHarness {
     ];
     await helper.load([config, mailOut], flow, accountCredentials(sim, credentials));
     const harness = new MailOutHarness(helper.getNode('out'));
-    const sink = helper.getNode('sink');
-    sink.on('input', (msg: Msg) => harness.outcomes.set(String(msg._case), { kind: 'sent', msg }));
+    helper.getNode('sink').on('input', (msg: Msg) => harness.record(msg, { kind: 'sent', msg }));
     harness.node.on('call:error', (call: { args: [unknown, Msg | undefined] }) => {
       const [err, msg] = call.args;
       const message = err instanceof Error ? err.message : String(err);
-      if (msg) harness.outcomes.set(String(msg._case), { kind: 'error', message, msg });
+      if (msg) harness.record(msg, { kind: 'error', message, msg });
     });
     harness.node.on('call:warn', (call: { args: [unknown] }) => harness.warnings.push(String(call.args[0])));
-    harness.node.on('call:status', (call: { args: [{ fill?: string; text?: string }] }) =>
-      harness.statuses.push(call.args[0]),
-    );
     return harness;
-  }
-
-  /** Feeds a message in without waiting; returns its case id. */
-  input(msg: Msg): string {
-    const id = String(++counter);
-    this.node.receive({ ...msg, _case: id });
-    return id;
-  }
-
-  /** Resolves with what became of a message fed in by `input`. */
-  async outcome(id: string, timeoutMs = 8000): Promise<Outcome> {
-    await waitFor(() => this.outcomes.has(id), timeoutMs, `the outcome of message ${id}`);
-    return this.outcomes.get(id) as Outcome;
   }
 
   /** Feeds a message in and waits for its outcome. */

@@ -81,6 +81,42 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what =
   }
 }
 
+let caseCounter = 0;
+
+/**
+ * The messages a test feeds into one node, each marked with a case id (`msg._case`), and what became of each: the
+ * harness of a node records an outcome per case as its output or its error arrives.
+ */
+export class MessageCases<O> {
+  readonly outcomes = new Map<string, O>();
+  readonly statuses: { fill?: string; shape?: string; text?: string }[] = [];
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  protected constructor(readonly node: any) {
+    node.on('call:status', (call: { args: [{ fill?: string; text?: string }] }) =>
+      this.statuses.push(call.args[0]),
+    );
+  }
+
+  /** Feeds a message in without waiting; returns its case id. */
+  input(msg: Record<string, unknown>): string {
+    const id = String(++caseCounter);
+    this.node.receive({ ...msg, _case: id });
+    return id;
+  }
+
+  /** Resolves with what became of a message fed in by `input`. */
+  async outcome(id: string, timeoutMs = 8000): Promise<O> {
+    await waitFor(() => this.outcomes.has(id), timeoutMs, `the outcome of message ${id}`);
+    return this.outcomes.get(id) as O;
+  }
+
+  /** Records the outcome of the message of case `msg._case`. */
+  protected record(msg: Record<string, unknown> | undefined, outcome: O): void {
+    if (msg) this.outcomes.set(String(msg._case), outcome);
+  }
+}
+
 /** Quiet mail-in defaults: manual polling, no poll on start. */
 export function mailInProps(mailbox: string, props: Record<string, unknown> = {}): Record<string, unknown> {
   return {
