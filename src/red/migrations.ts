@@ -28,7 +28,7 @@ export interface Migration {
   readonly up: (saved: SavedProperties) => Record<string, unknown>;
 }
 
-export type NodeTypeName = 'o365-config' | 'o365-mail-in' | 'o365-mail-out';
+export type NodeTypeName = 'o365-config' | 'o365-mail-in' | 'o365-mail-out' | 'o365-mail-action';
 
 /** Why a saved node's version cannot be used (codes from src/graph/error-codes.ts). */
 export const SAVED_VERSION_ERROR_CODES = [ErrorCodes.newerVersion, ErrorCodes.unreadableVersion] as const;
@@ -135,6 +135,25 @@ function mailOutVersion1(saved: SavedProperties): Record<string, unknown> {
   return out;
 }
 
+/**
+ * Version 1 of o365-mail-action, the version it first shipped with: a node saved without a version (written by hand
+ * or by a tool) gets the defaults of that release written out.
+ */
+function mailActionVersion1(saved: SavedProperties): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...saved, name: orDefault(saved.name, '') };
+  for (const field of ['username', 'target']) {
+    out[field] = orDefault(saved[field], '');
+    const type = saved[`${field}Type`];
+    out[`${field}Type`] = absent(type) || type === '' ? 'str' : type;
+  }
+  out.operation = blank(saved.operation) ? 'markRead' : saved.operation;
+  out.categoryMode = blank(saved.categoryMode) ? 'add' : saved.categoryMode;
+  out.bodyFormat = blank(saved.bodyFormat) ? 'text' : saved.bodyFormat;
+  out.attachments = flag(saved.attachments, true);
+  out.output = blank(saved.output) ? 'message' : saved.output;
+  return out;
+}
+
 /** The steps of each node type, oldest first; the last one's `to` is the type's current version. */
 export const MIGRATIONS: Readonly<Record<NodeTypeName, readonly Migration[]>> = {
   'o365-config': [
@@ -156,6 +175,13 @@ export const MIGRATIONS: Readonly<Record<NodeTypeName, readonly Migration[]>> = 
       to: 1,
       change: 'field types (str) and options written out; save stored as a boolean',
       up: mailOutVersion1,
+    },
+  ],
+  'o365-mail-action': [
+    {
+      to: 1,
+      change: 'first release of the node: field types (str) and every default written out',
+      up: mailActionVersion1,
     },
   ],
 };

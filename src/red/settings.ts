@@ -60,7 +60,7 @@ export function readMailOutSettings(raw: MailOutProperties): MailOutSettings {
 
 /** o365-mail-action's properties -> its settings; throws a ConfigError naming the property at fault. */
 export function readMailActionSettings(raw: MailActionProperties): MailActionSettings {
-  return readActionSettings(raw);
+  return readActionSettings(current('o365-mail-action', raw));
 }
 
 /**

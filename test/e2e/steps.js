@@ -50,6 +50,20 @@ const MAIL_OUT_FIELDS = [
   'bodyType',
 ];
 
+const MAIL_ACTION_FIELDS = [
+  'name',
+  'account',
+  'username',
+  'usernameType',
+  'operation',
+  'target',
+  'targetType',
+  'categoryMode',
+  'bodyFormat',
+  'attachments',
+  'output',
+];
+
 /** SPEC's value lists and defaults, as a fresh edit dialog must show them. */
 const SPEC_OPTIONS = {
   config: { cloud: ['global', 'usgov', 'usgovdod', 'china', 'custom'], authType: ['secret', 'certificate'] },
@@ -60,6 +74,24 @@ const SPEC_OPTIONS = {
     output: ['message', 'mime'],
   },
   mailOut: { bodyType: ['auto', 'text', 'html'] },
+  mailAction: {
+    operation: [
+      'markRead',
+      'markUnread',
+      'move',
+      'copy',
+      'delete',
+      'flag',
+      'unflag',
+      'complete',
+      'categorize',
+      'get',
+      'getMime',
+    ],
+    categoryMode: ['add', 'remove', 'set'],
+    bodyFormat: ['text', 'html'],
+    output: ['message', 'mime'],
+  },
 };
 const SPEC_DEFAULTS = {
   config: { cloud: 'global', authType: 'secret', authorityHost: '', graphEndpoint: '' },
@@ -81,6 +113,17 @@ const SPEC_DEFAULTS = {
     ...Object.fromEntries(MAIL_OUT_TYPED.map((p) => [`${p}Type`, 'str'])),
     save: true,
     bodyType: 'auto',
+  },
+  mailAction: {
+    username: '',
+    usernameType: 'str',
+    operation: 'markRead',
+    target: '',
+    targetType: 'str',
+    categoryMode: 'add',
+    bodyFormat: 'text',
+    attachments: true,
+    output: 'message',
   },
 };
 
@@ -113,13 +156,14 @@ function browserSteps(ctx) {
   const reset = { onFailure: () => editor.closeDialogs(page) };
   return [
     [
-      'Node-RED loaded the three node types from the installed tarball',
+      'Node-RED loaded the four node types from the installed tarball',
       async () => {
         const response = await fetch(`${ctx.url}nodes`, { headers: { Accept: 'application/json' } });
         const sets = (await response.json()).filter((set) => set.module === PACKAGE);
         const types = sets.flatMap((set) => set.types).sort();
         check(
-          JSON.stringify(types) === JSON.stringify(['o365-config', 'o365-mail-in', 'o365-mail-out']),
+          JSON.stringify(types) ===
+            JSON.stringify(['o365-config', 'o365-mail-action', 'o365-mail-in', 'o365-mail-out']),
           `types registered: ${types.join(', ') || 'none'}`,
         );
         const broken = sets.filter((set) => set.err || !set.enabled);
@@ -128,12 +172,13 @@ function browserSteps(ctx) {
       },
     ],
     [
-      'palette shows "mail in" and "mail out" in the category Microsoft 365',
+      'palette shows "mail in", "mail out" and "mail action" in the category Microsoft 365',
       async () => {
         await editor.filterPalette(page, '');
         for (const [type, label] of [
           ['o365-mail-in', 'mail in'],
           ['o365-mail-out', 'mail out'],
+          ['o365-mail-action', 'mail action'],
         ]) {
           const entry = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
           check((await entry.count()) === 1, `${type} is not in the palette`);
@@ -149,7 +194,7 @@ function browserSteps(ctx) {
       async () => {
         const helps = await page.evaluate(
           (types) => types.map((t) => [t, RED.nodes.getNodeHelp(t)]),
-          ['o365-config', 'o365-mail-in', 'o365-mail-out'],
+          ['o365-config', 'o365-mail-in', 'o365-mail-out', 'o365-mail-action'],
         );
         for (const [type, html] of helps) {
           check(
@@ -386,6 +431,66 @@ function browserSteps(ctx) {
         check(JSON.stringify(saved) === JSON.stringify(want), `saved ${JSON.stringify(saved)}`);
       },
       reset,
+    ],
+    [
+      'mail action: dragged from the palette, every field and default; its fields follow the operation',
+      async () => {
+        ctx.mailActionId = await editor.dragFromPalette(page, 'o365-mail-action', 'mail action', 420, 320);
+        await editor.openNodeDialog(page, ctx.mailActionId);
+        await checkFreshDialog(page, 'node-input', MAIL_ACTION_FIELDS, 'mailAction');
+        const target = '#node-input-target';
+        const mode = '#node-input-categoryMode';
+        const read = ['#node-input-output', '#node-input-bodyFormat', '#node-input-attachments'];
+        const readShown = (shown) => Object.fromEntries(read.map((id) => [id, shown]));
+        const operation = (value) => () => page.selectOption('#node-input-operation', value);
+        await expectVisibility(page, [
+          {
+            situation: 'operation markRead',
+            change: operation('markRead'),
+            expected: { [target]: false, [mode]: false, ...readShown(false) },
+          },
+          {
+            situation: 'operation move',
+            change: operation('move'),
+            expected: { [target]: true, [mode]: false, ...readShown(false) },
+          },
+          {
+            situation: 'operation categorize',
+            change: operation('categorize'),
+            expected: { [target]: true, [mode]: true, ...readShown(false) },
+          },
+          {
+            situation: 'operation get',
+            change: operation('get'),
+            expected: { [target]: false, [mode]: false, ...readShown(true) },
+          },
+          {
+            situation: 'operation get, output mime',
+            change: () => page.selectOption('#node-input-output', 'mime'),
+            expected: {
+              '#node-input-output': true,
+              '#node-input-bodyFormat': false,
+              '#node-input-attachments': false,
+            },
+          },
+        ]);
+        await page.selectOption('#node-input-output', 'message');
+        if ((await page.inputValue('#node-input-account')) !== ctx.configId) {
+          await page.selectOption('#node-input-account', ctx.configId);
+        }
+        await page.selectOption('#node-input-operation', 'move');
+        await editor.typedInputBox(page, 'target').fill('Inbox/Processed');
+        await screenshot(page, ctx, 'o365-mail-action.png');
+        await page.click('#node-dialog-ok');
+        await page.locator('.red-ui-tray').first().waitFor({ state: 'detached' });
+        const saved = await page.evaluate((id) => {
+          const n = RED.nodes.node(id);
+          return [n.account, n.operation, n.target, n.targetType, n.version, n.valid];
+        }, ctx.mailActionId);
+        const want = [ctx.configId, 'move', 'Inbox/Processed', 'str', 1, true];
+        check(JSON.stringify(saved) === JSON.stringify(want), `saved ${JSON.stringify(saved)}`);
+      },
+      { ...reset, requires: ['configId'] },
     ],
     ['deploy succeeds with no error notification', () => editor.deploy(page)],
     [

@@ -27,11 +27,16 @@ export function nodeModules() {
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** Node-RED's own Catch node, from the runtime the tests run on. */
-export function catchModule(): unknown {
-  const file = require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(runtime)] });
+/** One of Node-RED's own nodes (`common/25-catch`, `function/10-function`...), from the runtime the tests run on. */
+export function coreNodeModule(name: string): unknown {
+  const file = require.resolve(`@node-red/nodes/core/${name}.js`, { paths: [path.dirname(runtime)] });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(file);
+}
+
+/** Node-RED's own Catch node. */
+export function catchModule(): unknown {
+  return coreNodeModule('common/25-catch');
 }
 
 /** An o365-config node pointed at the simulator. */
@@ -55,8 +60,9 @@ export function accountNode(sim: Simulator, extra: Record<string, unknown> = {})
 export function accountCredentials(
   sim: Simulator,
   credentials?: Record<string, string>,
+  configId = CONFIG_ID,
 ): Record<string, object> {
-  return { [CONFIG_ID]: credentials ?? { clientSecret: sim.app.secrets?.[0]?.value ?? '' } };
+  return { [configId]: credentials ?? { clientSecret: sim.app.secrets?.[0]?.value ?? '' } };
 }
 
 /** A status a node showed. */
