@@ -438,7 +438,8 @@ function browserSteps(ctx) {
         ctx.mailActionId = await editor.dragFromPalette(page, 'o365-mail-action', 'mail action', 420, 320);
         await editor.openNodeDialog(page, ctx.mailActionId);
         await checkFreshDialog(page, 'node-input', MAIL_ACTION_FIELDS, 'mailAction');
-        const target = '#node-input-target';
+        // A TypedInput hides its own input and shows a widget in the same row: the row is what shows or hides.
+        const target = '.form-row:has(#node-input-target)';
         const mode = '#node-input-categoryMode';
         const read = ['#node-input-output', '#node-input-bodyFormat', '#node-input-attachments'];
         const readShown = (shown) => Object.fromEntries(read.map((id) => [id, shown]));
@@ -480,6 +481,7 @@ function browserSteps(ctx) {
         }
         await page.selectOption('#node-input-operation', 'move');
         await editor.typedInputBox(page, 'target').fill('Inbox/Processed');
+        await page.dispatchEvent('#node-input-target', 'change');
         await screenshot(page, ctx, 'o365-mail-action.png');
         await page.click('#node-dialog-ok');
         await page.locator('.red-ui-tray').first().waitFor({ state: 'detached' });
