@@ -106,7 +106,10 @@ describe('saved-flow versions', () => {
   });
 
   it('mail action saved without a version (by hand or a tool) gets the defaults it first shipped with', () => {
-    const { properties, from, to } = migrate('o365-mail-action', { type: 'o365-mail-action', target: 'Done' });
+    const { properties, from, to } = migrate('o365-mail-action', {
+      type: 'o365-mail-action',
+      target: 'Done',
+    });
     assert.equal(from, 0);
     assert.equal(to, 1);
     assert.deepEqual(properties, {
