@@ -131,6 +131,33 @@ describe('o365-mail-in against Graph quirks', function () {
       }
     });
   });
+  describe('search', () => {
+    it('with action read does not deliver already-read matches again at every poll', async () => {
+      const unread = seed('invoice', 3);
+      sim.addMessage(MAILBOX, 'inbox', { subject: 'invoice paid', isRead: true });
+      sim.addMessage(MAILBOX, 'inbox', { subject: 'newsletter' });
+      const node = await loadOne(sim, { action: 'read', search: 'subject:invoice' });
+      for (let i = 0; i < 3; i++) await node.poll();
+      assertOnceEach(subjects(node), unread);
+      assert.equal(sim.messages(MAILBOX).find((m) => m.subject === 'newsletter')?.isRead, false);
+    });
+
+    it('with action none delivers a match the index takes in late, once', async () => {
+      const node = await loadOne(sim, { action: 'none', search: 'subject:invoice' });
+      const first = seed('invoice', 2);
+      await node.poll();
+      sim.setQuirks({ searchLagMs: 400 });
+      // A rule flags an older match: the index takes it in again, so for a while only newer matches are found.
+      await flag(first[0]);
+      const newer = seed('invoice new', 2);
+      await new Promise((r) => setTimeout(r, 450));
+      await flag(newer[0]);
+      await node.poll();
+      await new Promise((r) => setTimeout(r, 450));
+      await pollUntilQuiet(node);
+      assertOnceEach(subjects(node), [...first, ...newer]);
+    });
+  });
   describe('clouds without message delta', () => {
     it('falls back to listing with one warning when Graph has no message delta', async () => {
       sim.setMessageDelta(false);
