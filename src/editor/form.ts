@@ -27,6 +27,8 @@ export interface HintPart extends PartBase {
   id?: string;
   /** Read out by screen readers when its text changes. */
   live?: boolean;
+  /** A caution rather than a tip: shown as a warning. */
+  warning?: boolean;
 }
 
 export type InputKind =
@@ -207,7 +209,7 @@ function renderPart(type: string, prefix: string, part: FormPart, extra: string)
     case 'section':
       return `<div class="o365-section"${attributes([['data-i18n', part.title && `${type}.section.${part.title}`]])}${extra}></div>`;
     case 'hint':
-      return `<div class="o365-hint"${attributes([
+      return `<div class="o365-hint${part.warning ? ' o365-warning' : ''}"${attributes([
         ['id', part.id],
         ['data-i18n', part.tip && `${type}.tip.${part.tip}`],
         ['aria-live', part.live ? 'polite' : undefined],

@@ -157,7 +157,7 @@ export const mailInEditor: NodeEditor = {
     field('folder', 'text', 'folder-open-o'),
     field('search', 'text', 'search'),
     field('filter', 'text', 'filter'),
-    hint('search', { id: 'o365-mail-in-search-tip', when: searching }),
+    hint('search', { id: 'o365-mail-in-search-tip', warning: true, when: searching }),
     field('maxMessages', 'number', 'sort-numeric-asc', { unit: 'mails' }),
     section('when'),
     field('pollType', 'select', 'clock-o', { options: ['cron', 'interval', 'manual'] }),
@@ -188,10 +188,6 @@ export const mailInEditor: NodeEditor = {
       : String(this.username);
   },
   prepare(node, value) {
-    // Graph ignores $filter next to $search, so the node does not send it: show that.
-    const showFilter = () => $(`#${PREFIX}-filter`).prop('disabled', searching(value));
-    $(`#${PREFIX}-search`).on('change keyup input', showFilter);
-    showFilter();
     const nextRuns = () => showNextRuns(node, value);
     $(`#${PREFIX}-cron`).on('change keyup input', nextRuns);
     $(`#${PREFIX}-pollType`).on('change', nextRuns);

@@ -8,7 +8,8 @@
  */
 import type { GraphMessage } from '../graph/mail-api';
 import { idOf } from './assemble';
-import { isSortRefused, listOptions, ListingState, pageSize, refuseSort } from './listing';
+import type { MailPredicate } from './filter';
+import { checkSearchCap, isSortRefused, listOptions, ListingState, pageSize, refuseSort } from './listing';
 import { MailError } from './mail-error';
 import { countPage, type PollContext } from './poll';
 import { Acknowledger, deliverPage, DrainFolders } from './page';
@@ -36,6 +37,8 @@ class Progress {
   constructor(
     private readonly ctx: PollContext,
     private readonly folders: DrainFolders,
+    /** Next to a search, the filter as the node applies it (Graph cannot combine them). */
+    private readonly accept?: MailPredicate,
   ) {
     this.remaining = ctx.options.maxMessages > 0 ? ctx.options.maxMessages : Infinity;
     this.acknowledger = new Acknowledger(ctx, folders);
@@ -56,6 +59,7 @@ class Progress {
         continue;
       }
       if (this.seen.has(id) || this.ctx.memory.skips(id)) continue;
+      if (this.accept && !this.accept(m)) continue;
       if (fresh.length < this.remaining) fresh.push(m);
     }
     return fresh;
@@ -84,9 +88,14 @@ class Progress {
   }
 }
 
-/** One poll that delivers and acknowledges up to maxMessages mails. */
-export async function drainPoll(ctx: PollContext, folders: DrainFolders, state: DrainState): Promise<void> {
-  const progress = new Progress(ctx, folders);
+/** One poll that delivers and acknowledges up to maxMessages mails (next to a search, only those `accept` takes). */
+export async function drainPoll(
+  ctx: PollContext,
+  folders: DrainFolders,
+  state: DrainState,
+  accept?: MailPredicate,
+): Promise<void> {
+  const progress = new Progress(ctx, folders, accept);
   const finished = state.ordered && !ctx.options.search && (await byKey(ctx, folders, state, progress));
   if (!finished && progress.remaining > 0) {
     await progress.settle();
@@ -140,11 +149,14 @@ async function byOffset(ctx: PollContext, folders: DrainFolders, state: DrainSta
       ctx.signal,
     );
   let pages = open();
+  let listed = 0;
   try {
     while (progress.remaining > 0) {
       const result = await pages.next();
       if (result.done) return;
       countPage(ctx);
+      listed += result.value.value.length;
+      checkSearchCap(ctx, state, listed);
       const fresh = progress.fresh(result.value);
       // Nothing new: nothing was acknowledged since this listing began, so its next page is safe to follow.
       if (fresh.length === 0) continue;
@@ -152,6 +164,7 @@ async function byOffset(ctx: PollContext, folders: DrainFolders, state: DrainSta
       await progress.settle();
       await pages.return(undefined);
       pages = open();
+      listed = 0;
     }
   } finally {
     await pages.return(undefined);

@@ -29,6 +29,8 @@ export interface NoticeSubs {
   'ack-failed-move': { id: string; error: string };
   /** Graph has no message delta for the folder (a national cloud): action none lists the folder instead. */
   'no-delta': Record<string, never>;
+  /** Next to a search the node cannot apply this filter (Graph does not combine them): it is ignored. */
+  'search-filter': { filter: string };
   /** A search returned Graph's maximum of results: matches sorted after them cannot be found. */
   'search-cap': { count: number };
 }

@@ -12,21 +12,20 @@ import { Cursor, CursorStore } from './cursor';
 import { deliverInOrder } from './deliver';
 import { fetchWhole } from './fetch';
 import { FILTER_SELECT, MailPredicate } from './filter';
-import { BEGINNING, isSortRefused, listOptions, ListingState, pageSize, refuseSort } from './listing';
+import {
+  BEGINNING,
+  checkSearchCap,
+  isSortRefused,
+  listOptions,
+  ListingState,
+  pageSize,
+  refuseSort,
+} from './listing';
 import type { MailError } from './mail-error';
 import { countPage, type PollContext } from './poll';
 
-/** Graph's `$search` answers at most this many results (the search-query-parameter page). */
-export const SEARCH_RESULT_CAP = 1000;
-
 /** More mails not seen before than this are read by listing their time range, fewer by id in one `$batch`. */
 const FETCH_BY_ID = 20;
-
-/** What the listing cursor learns while the node runs. */
-export interface ListCursorState extends ListingState {
-  /** The user was told that a search reached Graph's 1,000 results. */
-  warnedSearchCap?: boolean;
-}
 
 interface Unseen {
   id: string;
@@ -39,7 +38,7 @@ export async function listingPoll(
   folderId: string,
   cursor: Cursor,
   store: CursorStore,
-  state: ListCursorState,
+  state: ListingState,
   localFilter: MailPredicate | null,
 ): Promise<void> {
   const unseen = await scan(ctx, folderId, cursor, state, localFilter);
@@ -65,7 +64,7 @@ async function scan(
   ctx: PollContext,
   folderId: string,
   cursor: Cursor,
-  state: ListCursorState,
+  state: ListingState,
   localFilter: MailPredicate | null,
 ): Promise<Unseen[]> {
   const { options } = ctx;
@@ -99,10 +98,7 @@ async function scan(
     refuseSort(ctx, state, err);
     return scan(ctx, folderId, cursor, state, localFilter);
   }
-  if (options.search && listed >= SEARCH_RESULT_CAP && !state.warnedSearchCap) {
-    state.warnedSearchCap = true;
-    ctx.hooks.warn({ key: 'search-cap', subs: { count: SEARCH_RESULT_CAP } });
-  }
+  checkSearchCap(ctx, state, listed);
   return unseen.sort((a, b) => a.received.localeCompare(b.received));
 }
 

@@ -11,6 +11,18 @@ import type { PollContext } from './poll';
 export interface ListingState {
   /** False once Graph refused the oldest-first listing for this filter. */
   ordered: boolean;
+  /** The user was told that a search reached Graph's limit of results. */
+  warnedSearchCap?: boolean;
+}
+
+/** Graph's `$search` answers at most this many results, the newest sent first (the search-query-parameter page). */
+export const SEARCH_RESULT_CAP = 1000;
+
+/** A search listing that gave `listed` results: at the cap, matches sorted after them cannot be seen; say so once. */
+export function checkSearchCap(ctx: PollContext, state: ListingState, listed: number): void {
+  if (!ctx.options.search || listed < SEARCH_RESULT_CAP || state.warnedSearchCap) return;
+  state.warnedSearchCap = true;
+  ctx.hooks.warn({ key: 'search-cap', subs: { count: SEARCH_RESULT_CAP } });
 }
 
 /** Page size of listings: Graph's maximum, smaller when each mail carries its attachments. */

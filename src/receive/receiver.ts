@@ -10,7 +10,8 @@ import { deltaPoll } from './delta';
 import { drainPoll } from './drain';
 import { compileFilter, MailPredicate } from './filter';
 import type { ReceiveHooks } from './hooks';
-import { ListCursorState, listingPoll } from './list-cursor';
+import { listingPoll } from './list-cursor';
+import type { ListingState } from './listing';
 import { SkipMemory } from './memory';
 import { migrateCursor } from './migrate';
 import { cursorKey, ReceiveOptions } from './options';
@@ -31,12 +32,13 @@ export class Receiver {
   readonly counters: ReceiverCounters = emptyCounters();
   private readonly api: ReceiveApi;
   private readonly memory = new SkipMemory();
-  private readonly listingState: ListCursorState = { ordered: true };
+  private readonly listingState: ListingState = { ordered: true };
   /** The node's filter as the node applies it itself (delta rounds, next to a search); null when it cannot. */
   private readonly predicate: MailPredicate | null;
   private folders?: DrainFolders;
   private cursor?: Cursor;
   private warnedClaim = false;
+  private warnedFilter = false;
 
   constructor(
     api: ReceiveApi,
@@ -98,7 +100,7 @@ export class Receiver {
         );
         this.counters.released += summary.released;
       }
-      await drainPoll(ctx, folders, this.listingState);
+      await drainPoll(ctx, folders, this.listingState, this.searchFilter());
       return summary;
     }
     if (this.options.claim && !this.warnedClaim) {
@@ -120,9 +122,34 @@ export class Receiver {
       cursor.link = undefined;
       this.hooks.warn({ key: 'no-delta', subs: {} });
     }
-    const localFilter = this.options.search ? this.predicate : null;
-    await listingPoll(ctx, folders.source, cursor, this.cursorStore, this.listingState, localFilter);
+    await listingPoll(
+      ctx,
+      folders.source,
+      cursor,
+      this.cursorStore,
+      this.listingState,
+      this.searchFilter() ?? null,
+    );
     return summary;
+  }
+
+  /**
+   * Next to a search, what the node applies itself (Graph cannot combine `$search` and `$filter`): the filter when the
+   * node can evaluate it (else it is ignored, with one warning); with action read also "unread", so a match marked
+   * read is done and not delivered again at every poll.
+   */
+  private searchFilter(): MailPredicate | undefined {
+    if (!this.options.search) return undefined;
+    let filter = this.predicate;
+    if (!filter) {
+      if (!this.warnedFilter)
+        this.hooks.warn({ key: 'search-filter', subs: { filter: this.options.filter } });
+      this.warnedFilter = true;
+      filter = () => true;
+    }
+    if (this.options.action !== 'read') return filter;
+    const matches = filter;
+    return (m) => m.isRead !== true && matches(m);
   }
 
   private async resolveFolders(signal?: AbortSignal): Promise<DrainFolders> {

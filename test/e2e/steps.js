@@ -221,9 +221,13 @@ function browserSteps(ctx) {
       },
     ],
     [
-      'mail in: moveTo shows only for action move; cron and interval follow pollType',
+      'mail in: moveTo shows only for action move; cron and interval follow pollType; search shows its warning',
       async () => {
         const select = (id, value) => () => page.selectOption(id, value);
+        const type = (id, value) => async () => {
+          await page.fill(id, value);
+          await page.dispatchEvent(id, 'change');
+        };
         await expectVisibility(page, [
           {
             situation: 'action move',
@@ -250,7 +254,24 @@ function browserSteps(ctx) {
             change: select('#node-input-pollType', 'manual'),
             expected: { '#node-input-cron': false, '#node-input-interval': false },
           },
+          {
+            situation: 'search set',
+            change: type('#node-input-search', 'subject:invoice'),
+            expected: { '#o365-mail-in-search-tip': true },
+          },
+          {
+            situation: 'search cleared',
+            change: type('#node-input-search', ''),
+            expected: { '#o365-mail-in-search-tip': false },
+          },
         ]);
+        // With a search the node applies the filter itself: the filter stays editable, and the dialog warns.
+        await type('#node-input-search', 'subject:invoice')();
+        check(await page.isEnabled('#node-input-filter'), 'the filter is disabled while a search is set');
+        const tip = page.locator('#o365-mail-in-search-tip');
+        check(/o365-warning/.test((await tip.getAttribute('class')) || ''), 'the search note is no warning');
+        check(/1,000/.test(await tip.innerText()), 'the search note does not name the 1,000 results');
+        await type('#node-input-search', '')();
       },
       { requires: ['mailInId'] },
     ],

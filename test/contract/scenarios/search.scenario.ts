@@ -5,8 +5,6 @@ import { assertOnceEach, type Scenario } from '../harness';
 export const scenario: Scenario = {
   name: 'search with action read: each match once, non-matches untouched, no redelivery at later polls',
   timeoutMs: 300_000,
-  knownIssue:
-    'issue 10: with search and action read the engine delivers already-read matches again at every poll',
   async run(t) {
     const folder = await t.folder('search');
     const word = `zq${t.runTag}`;
