@@ -158,6 +158,42 @@ describe('o365-mail-in against Graph quirks', function () {
       assertOnceEach(subjects(node), [...first, ...newer]);
     });
   });
+  describe('large pages', () => {
+    const cases = [
+      { fault: 'answer 504', tuning: {}, quirk: {} },
+      // The gateway takes longer than the node waits: the client times out instead.
+      { fault: 'time out', tuning: { timeoutMs: 400 }, quirk: { delayMs: 1500 } },
+    ];
+    for (const { fault, tuning, quirk } of cases) {
+      it(`makes progress when big pages with attachments ${fault}, and remembers the smaller page`, async () => {
+        helper.settings({
+          o365: { ...tuning, retry: { baseDelayMs: 5, maxDelayMs: 20, maxTotalDelayMs: 500 } },
+        });
+        const expected = names('with attachment', 40);
+        for (const subject of expected) {
+          sim.addMessage(MAILBOX, 'inbox', {
+            subject,
+            attachments: [{ kind: 'file', name: 'a.txt', content: Buffer.from(subject) }],
+          });
+        }
+        sim.setQuirks({ largePage: { maxExpandedAttachments: 8, ...quirk } });
+        const node = await loadOne(sim, { action: 'read', maxMessages: 20 });
+        await node.poll();
+        await node.poll();
+        assertOnceEach(subjects(node), expected);
+        for (const msg of node.messages) {
+          const [attachment] = msg.attachments as { filename: string; content: Buffer }[];
+          assert.equal(attachment.content.toString(), msg.topic, 'each attachment came along');
+        }
+        const failed = sim.requests.filter((r) => r.operation === 'listMessages' && r.status === 504);
+        assert.ok(
+          failed.length <= 2,
+          `the failing page is not asked again and again (${failed.length} times)`,
+        );
+      });
+    }
+  });
+
   describe('clouds without message delta', () => {
     it('falls back to listing with one warning when Graph has no message delta', async () => {
       sim.setMessageDelta(false);
