@@ -47,6 +47,11 @@ export interface MailRequest extends GraphRequest {
   permission?: MailPermission;
   /** Mailbox slots the request occupies ($batch items run up to 4 at a time). */
   slots?: number;
+  /**
+   * A 504 or a timeout is not repeated: the caller has a cheaper request to ask instead (a smaller page), and the same
+   * big page would only time out again (the user-list-messages page: large pages may answer 504).
+   */
+  failFastOnTimeout?: boolean;
 }
 
 export interface BatchOptions {
@@ -110,6 +115,7 @@ export class GraphClient {
         this.stats.tokenRefreshes++;
         continue;
       }
+      if (req.failFastOnTimeout && isTimeout(err)) throw err;
       const retryable =
         outcome.kind === 'not-processed' || (outcome.kind === 'unknown' && policy === 'idempotent');
       if (!retryable) {
@@ -308,6 +314,11 @@ export class GraphClient {
     const capped = Math.min(exp, this.retry.maxDelayMs);
     return Math.round(capped / 2 + (this.random() * capped) / 2);
   }
+}
+
+/** Graph's gateway gave up (504), or the node stopped waiting: a request too big to answer in time, perhaps. */
+export function isTimeout(err: O365Error): boolean {
+  return err.status === 504 || err.reason === 'timeout';
 }
 
 /** Waits `ms`, or rejects as soon as the signal aborts. */

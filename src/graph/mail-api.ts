@@ -42,6 +42,8 @@ export interface ListOptions {
   orderby?: string;
   bodyFormat: 'text' | 'html';
   expandAttachments?: boolean;
+  /** A 504 or a timeout fails at once instead of being repeated: the caller asks for a smaller page. */
+  failFastOnTimeout?: boolean;
 }
 
 export type AcknowledgeAction = 'read' | 'delete' | 'move';
@@ -248,6 +250,7 @@ export class MailApi {
         headers,
         signal,
         permission: 'Mail.Read',
+        failFastOnTimeout: options.failFastOnTimeout,
       }),
     );
   }
@@ -258,21 +261,31 @@ export class MailApi {
    */
   delta(
     folderId: string,
-    options: { deltaLink?: string; select: string[]; bodyFormat: 'text' | 'html'; pageSize: number },
+    options: {
+      deltaLink?: string;
+      select: string[];
+      bodyFormat: 'text' | 'html';
+      pageSize: number;
+      failFastOnTimeout?: boolean;
+    },
     signal?: AbortSignal,
   ): AsyncGenerator<Page<GraphMessage>> {
     const headers = {
       Prefer: `outlook.body-content-type="${options.bodyFormat}", odata.maxpagesize=${options.pageSize}`,
     };
+    const common = {
+      headers,
+      signal,
+      permission: 'Mail.Read' as const,
+      failFastOnTimeout: options.failFastOnTimeout,
+    };
     const start: MailRequest = options.deltaLink
-      ? this.req({ method: 'GET', path: options.deltaLink, headers, signal, permission: 'Mail.Read' })
+      ? this.req({ method: 'GET', path: options.deltaLink, ...common })
       : this.req({
           method: 'GET',
           path: `${this.user}/mailFolders/${pathSegment(folderId)}/messages/delta`,
           query: { $select: options.select.join(',') },
-          headers,
-          signal,
-          permission: 'Mail.Read',
+          ...common,
         });
     return this.client.pages<GraphMessage>(start);
   }

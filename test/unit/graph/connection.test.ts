@@ -322,6 +322,22 @@ describe('Graph access layer', function () {
       connection.close();
     });
 
+    it('does not repeat a listing that asked to fail fast on a 504 (the caller asks for a smaller page)', async () => {
+      const connection = new Connection(settings(), FAST);
+      const api = connection.mailbox(MAILBOX);
+      const inbox = await api.resolveFolder('inbox');
+      const list = (failFastOnTimeout: boolean) =>
+        api.listMessages(inbox, { select: ['id'], top: 5, bodyFormat: 'text', failFastOnTimeout }).next();
+      sim.failNext(1, 504, { match: { operation: 'listMessages' } });
+      const err = await rejection(list(true));
+      assert.equal(err.status, 504);
+      assert.equal(sim.counters.byOperation.listMessages, 1, 'asked once');
+      sim.failNext(1, 504, { match: { operation: 'listMessages' } });
+      await list(false);
+      assert.equal(sim.counters.byOperation.listMessages, 3, 'a listing without the flag is repeated');
+      connection.close();
+    });
+
     it('gives up after the attempt limit with the last error', async () => {
       const connection = new Connection(settings(), {
         retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
