@@ -12,6 +12,7 @@ export type ReceiveApi = Pick<
   | 'ensureChildFolder'
   | 'listMessages'
   | 'delta'
+  | 'getMessage'
   | 'getMessages'
   | 'getMime'
   | 'listAttachments'

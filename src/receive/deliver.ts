@@ -1,6 +1,6 @@
 /** Reading and delivering listed mails in listing order, a few reads ahead. */
 import type { GraphMessage } from '../graph/mail-api';
-import type { InboundMail } from '../mail/inbound';
+import { MESSAGE_SELECT, type InboundMail } from '../mail/inbound';
 import { assembleMail } from './assemble';
 import { MailError } from './mail-error';
 import type { PollContext } from './poll';
@@ -10,6 +10,8 @@ export interface DeliverOptions {
   currentId?: (listedId: string) => string;
   /** Stop at the first mail that failed and will be tried again (cursors must not pass it). */
   stopAtFailure?: boolean;
+  /** The mails were listed as ids only: each is read by id before it is mapped. */
+  whole?: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function deliverInOrder(
   const window = 4;
   const reads: (Promise<InboundMail | MailError> | undefined)[] = [];
   const read = (m: GraphMessage) => {
-    const pending = readMail(ctx, m, currentId(m.id));
+    const pending = readMail(ctx, m, currentId(m.id), options.whole === true);
     // Only an abort rejects; keep it from surfacing as unhandled while an earlier mail is awaited.
     pending.catch(() => undefined);
     return pending;
@@ -71,9 +73,13 @@ async function readMail(
   ctx: PollContext,
   listed: GraphMessage,
   id: string,
+  whole: boolean,
 ): Promise<InboundMail | MailError> {
   try {
-    return await assembleMail(ctx.api, listed, id, ctx.options, ctx.signal);
+    const message = whole
+      ? await ctx.api.getMessage(id, MESSAGE_SELECT, ctx.options.bodyFormat, ctx.signal)
+      : listed;
+    return await assembleMail(ctx.api, message, id, ctx.options, ctx.signal);
   } catch (err) {
     if (ctx.signal?.aborted) throw err;
     return new MailError(id, err, ctx.memory.readFailed(id));

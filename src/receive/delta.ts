@@ -110,14 +110,32 @@ function byReceived(a: GraphMessage, b: GraphMessage): number {
   return String(a.receivedDateTime).localeCompare(String(b.receivedDateTime));
 }
 
-async function firstPage(ctx: PollContext, folderId: string, link: string | undefined) {
+/** One page of the round; a page too big for Graph to answer in time is asked again smaller (page-size.ts). */
+async function firstPage(
+  ctx: PollContext,
+  folderId: string,
+  link: string | undefined,
+): Promise<{ value: GraphMessage[]; nextLink?: string; deltaLink?: string } | undefined> {
+  try {
+    const page = await deltaPage(ctx, folderId, link);
+    ctx.pages.succeeded();
+    return page;
+  } catch (err) {
+    if (!ctx.pages.tooBig(err)) throw err;
+    return firstPage(ctx, folderId, link);
+  }
+}
+
+async function deltaPage(ctx: PollContext, folderId: string, link: string | undefined) {
+  const size = Math.min(1000, ctx.options.maxMessages > 0 ? Math.max(ctx.options.maxMessages, 10) : 1000);
   const pages = ctx.api.delta(
     folderId,
     {
       deltaLink: link,
       select: MESSAGE_SELECT,
       bodyFormat: ctx.options.bodyFormat,
-      pageSize: Math.min(1000, ctx.options.maxMessages > 0 ? Math.max(ctx.options.maxMessages, 10) : 1000),
+      pageSize: ctx.pages.delta(size),
+      failFastOnTimeout: ctx.pages.canShrink,
     },
     ctx.signal,
   );

@@ -9,16 +9,14 @@
 import type { GraphMessage } from '../graph/mail-api';
 import { idOf } from './assemble';
 import type { MailPredicate } from './filter';
-import { checkSearchCap, isSortRefused, listOptions, ListingState, pageSize, refuseSort } from './listing';
+import { checkSearchCap, isSortRefused, listOptions, ListingState, refuseSort } from './listing';
+import { MAX_PAGE, PageShape } from './page-size';
 import { MailError } from './mail-error';
 import { countPage, type PollContext } from './poll';
 import { Acknowledger, deliverPage, DrainFolders } from './page';
 
 /** State kept across polls by the receiver. */
 export type DrainState = ListingState;
-
-/** Graph's largest page. */
-const MAX_PAGE = 1000;
 
 interface Page {
   value: GraphMessage[];
@@ -65,15 +63,15 @@ class Progress {
     return fresh;
   }
 
-  /** Delivers the fresh mails; their acknowledgement goes on in the background. */
-  async take(fresh: GraphMessage[]): Promise<void> {
+  /** Delivers the fresh mails (`light`: listed as ids only); their acknowledgement goes on in the background. */
+  async take(fresh: GraphMessage[], light: boolean): Promise<void> {
     for (const m of fresh) {
       this.seen.add(m.id);
       const at = String(m.receivedDateTime);
       this.seenAt.set(at, (this.seenAt.get(at) ?? 0) + 1);
     }
     this.remaining -= fresh.length;
-    await deliverPage(this.ctx, fresh, this.folders, this.acknowledger);
+    await deliverPage(this.ctx, fresh, this.folders, this.acknowledger, light);
     if (this.remaining <= 0) this.ctx.summary.limited = true;
   }
 
@@ -106,15 +104,26 @@ export async function drainPoll(
 
 /** Keyset paging, oldest first; false when it cannot go on (Graph will not sort, or one instant fills a page). */
 async function byKey(ctx: PollContext, folders: DrainFolders, state: DrainState, progress: Progress) {
-  const size = pageSize(ctx.options);
-  let top = Math.min(size, progress.remaining);
   let since: string | undefined;
-  let next: Promise<Page | undefined> | undefined = firstPage(ctx, folders.source, top, since);
+  // The page may begin with mails of the instant it starts from, not yet acknowledged: ask for that many more.
+  const shapeFrom = (wanted: number, fresh: GraphMessage[] = []) => {
+    const shape = ctx.pages.listing(ctx.options, wanted);
+    const repeats = since === undefined ? 0 : progress.seenAtTime(since, fresh);
+    return { ...shape, top: Math.min(MAX_PAGE, shape.top + repeats) };
+  };
+  let shape = shapeFrom(progress.remaining);
+  let next: Promise<Page | undefined> | undefined = firstPage(ctx, folders.source, shape, since);
   while (next) {
     let page: Page | undefined;
     try {
       page = await next;
+      ctx.pages.succeeded();
     } catch (err) {
+      if (ctx.pages.tooBig(err)) {
+        shape = shapeFrom(progress.remaining);
+        next = firstPage(ctx, folders.source, shape, since);
+        continue;
+      }
       if (!isSortRefused(err)) throw err;
       refuseSort(ctx, state, err);
       return false;
@@ -127,32 +136,40 @@ async function byKey(ctx: PollContext, folders: DrainFolders, state: DrainState,
     if (more && (!lastTime || (fresh.length === 0 && lastTime === since))) return false;
     next = undefined;
     const left = progress.remaining - fresh.length;
+    const light = shape.light;
     if (more && left > 0) {
-      // Asked now, so listing overlaps with delivering and acknowledging this page. The page may begin with mails
-      // of this instant not yet acknowledged: ask for that many more.
+      // Asked now, so listing overlaps with delivering and acknowledging this page.
       since = lastTime as string;
-      top = Math.min(MAX_PAGE, Math.min(size, left) + progress.seenAtTime(since, fresh));
-      next = firstPage(ctx, folders.source, top, since);
+      shape = shapeFrom(left, fresh);
+      next = firstPage(ctx, folders.source, shape, since);
       next.catch(() => undefined);
     }
-    if (fresh.length > 0) await progress.take(fresh);
+    if (fresh.length > 0) await progress.take(fresh, light);
   }
   return true;
 }
 
 /** Offset paging: the listing from its start after each page (Graph's order when it cannot sort). */
 async function byOffset(ctx: PollContext, folders: DrainFolders, state: DrainState, progress: Progress) {
-  const open = () =>
-    ctx.api.listMessages(
-      folders.source,
-      listOptions(ctx.options, Math.min(pageSize(ctx.options), progress.remaining), state.ordered),
-      ctx.signal,
-    );
+  let shape = ctx.pages.listing(ctx.options, progress.remaining);
+  const open = () => {
+    shape = ctx.pages.listing(ctx.options, progress.remaining);
+    return ctx.api.listMessages(folders.source, listOptions(ctx.options, shape, state.ordered), ctx.signal);
+  };
   let pages = open();
   let listed = 0;
   try {
     while (progress.remaining > 0) {
-      const result = await pages.next();
+      let result;
+      try {
+        result = await pages.next();
+        ctx.pages.succeeded();
+      } catch (err) {
+        if (!ctx.pages.tooBig(err)) throw err;
+        pages = open();
+        listed = 0;
+        continue;
+      }
       if (result.done) return;
       countPage(ctx);
       listed += result.value.value.length;
@@ -160,7 +177,7 @@ async function byOffset(ctx: PollContext, folders: DrainFolders, state: DrainSta
       const fresh = progress.fresh(result.value);
       // Nothing new: nothing was acknowledged since this listing began, so its next page is safe to follow.
       if (fresh.length === 0) continue;
-      await progress.take(fresh);
+      await progress.take(fresh, shape.light);
       await progress.settle();
       await pages.return(undefined);
       pages = open();
@@ -172,8 +189,8 @@ async function byOffset(ctx: PollContext, folders: DrainFolders, state: DrainSta
 }
 
 /** The first page of the oldest-first listing from `since` (from the beginning when undefined). */
-async function firstPage(ctx: PollContext, folderId: string, top: number, since: string | undefined) {
-  const pages = ctx.api.listMessages(folderId, listOptions(ctx.options, top, true, since), ctx.signal);
+async function firstPage(ctx: PollContext, folderId: string, shape: PageShape, since: string | undefined) {
+  const pages = ctx.api.listMessages(folderId, listOptions(ctx.options, shape, true, since), ctx.signal);
   try {
     const result = await pages.next();
     if (result.done) return undefined;

@@ -12,15 +12,7 @@ import { Cursor, CursorStore } from './cursor';
 import { deliverInOrder } from './deliver';
 import { fetchWhole } from './fetch';
 import { FILTER_SELECT, MailPredicate } from './filter';
-import {
-  BEGINNING,
-  checkSearchCap,
-  isSortRefused,
-  listOptions,
-  ListingState,
-  pageSize,
-  refuseSort,
-} from './listing';
+import { BEGINNING, checkSearchCap, isSortRefused, listOptions, ListingState, refuseSort } from './listing';
 import type { MailError } from './mail-error';
 import { countPage, type PollContext } from './poll';
 
@@ -47,10 +39,10 @@ export async function listingPoll(
   ctx.summary.limited = take.length < unseen.length;
   let failures: MailError[] = [];
   try {
-    failures =
-      take.length > FETCH_BY_ID && !ctx.options.search && state.ordered
-        ? await deliverByRange(ctx, folderId, cursor, take)
-        : await deliverById(ctx, cursor, take);
+    const byRange = take.length > FETCH_BY_ID && !ctx.options.search && state.ordered;
+    failures = byRange
+      ? await deliverByRange(ctx, folderId, cursor, take)
+      : await deliverById(ctx, cursor, take);
     // Delivered oldest first, so trimming the set to its bound never passes a mail still to come; a mail that
     // failed and is tried again keeps the set as it is until it went.
     if (!failures.some((f) => !f.skippedFromNow)) cursor.seen.settle();
@@ -116,21 +108,33 @@ async function deliverById(ctx: PollContext, cursor: Cursor, take: Unseen[]): Pr
   return failures;
 }
 
-/** Many mails (a first poll): the folder listed oldest first from the oldest of them, each delivered as it comes. */
+/**
+ * Many mails (a first poll): the folder listed oldest first from the oldest of them, each delivered as it comes. A page
+ * too big for Graph to answer in time is asked again smaller (page-size.ts); at ids only, the mails are read by id.
+ */
 async function deliverByRange(
   ctx: PollContext,
   folderId: string,
   cursor: Cursor,
   take: Unseen[],
 ): Promise<MailError[]> {
+  const shape = ctx.pages.listing(ctx.options);
+  if (shape.light) return deliverById(ctx, cursor, take);
   const wanted = new Set(take.map((u) => u.id));
   const failures: MailError[] = [];
-  const listing = listOptions(ctx.options, pageSize(ctx.options), true, take[0].received || BEGINNING);
-  for await (const page of ctx.api.listMessages(folderId, listing, ctx.signal)) {
-    countPage(ctx);
-    const mails = page.value.filter((m) => wanted.delete(m.id));
-    failures.push(...(await deliver(ctx, cursor, mails)));
-    if (wanted.size === 0) break;
+  const listing = listOptions(ctx.options, shape, true, take[0].received || BEGINNING);
+  try {
+    for await (const page of ctx.api.listMessages(folderId, listing, ctx.signal)) {
+      countPage(ctx);
+      ctx.pages.succeeded();
+      const mails = page.value.filter((m) => wanted.delete(m.id));
+      failures.push(...(await deliver(ctx, cursor, mails)));
+      if (wanted.size === 0) break;
+    }
+  } catch (err) {
+    if (!ctx.pages.tooBig(err)) throw err;
+    const rest = take.filter((u) => wanted.has(u.id));
+    if (rest.length > 0) failures.push(...(await deliverByRange(ctx, folderId, cursor, rest)));
   }
   return failures;
 }

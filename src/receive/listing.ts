@@ -2,9 +2,8 @@
 import { GraphCodes } from '../graph/error-codes';
 import { GraphError, messageOf } from '../graph/errors';
 import type { ListOptions } from '../graph/mail-api';
-import { MESSAGE_SELECT } from '../mail/inbound';
-import { expandsAttachments } from './assemble';
 import type { ReceiveOptions } from './options';
+import type { PageShape } from './page-size';
 import type { PollContext } from './poll';
 
 /** What a receiver learns about listing its folder while it runs. */
@@ -25,29 +24,27 @@ export function checkSearchCap(ctx: PollContext, state: ListingState, listed: nu
   ctx.hooks.warn({ key: 'search-cap', subs: { count: SEARCH_RESULT_CAP } });
 }
 
-/** Page size of listings: Graph's maximum, smaller when each mail carries its attachments. */
-export function pageSize(options: ReceiveOptions): number {
-  return expandsAttachments(options) ? 250 : 1000;
-}
-
 /** `$filter` start far in the past, so mail can be ordered oldest first (Graph wants the ordered field filtered first). */
 export const BEGINNING = '1900-01-01T00:00:00Z';
 
 /**
- * The listing of the polled folder, oldest first (so a poll limited by maxMessages never starves old mail), from
- * `since` on. `$search` cannot be combined with `$filter` or `$orderby`: it lists in Graph's order.
+ * The listing of the polled folder in pages of `shape` (see page-size.ts), oldest first (so a poll limited by
+ * maxMessages never starves old mail), from `since` on. `$search` cannot be combined with `$filter` or `$orderby`: it
+ * lists in Graph's order.
  */
 export function listOptions(
   options: ReceiveOptions,
-  top: number,
+  shape: PageShape,
   ordered: boolean,
   since = BEGINNING,
 ): ListOptions {
   const base = {
-    select: MESSAGE_SELECT,
-    top,
+    select: shape.select,
+    top: shape.top,
     bodyFormat: options.bodyFormat,
-    expandAttachments: expandsAttachments(options),
+    expandAttachments: shape.expandAttachments,
+    // A page too big to answer in time is asked again smaller, not repeated (page-size.ts).
+    failFastOnTimeout: !shape.light,
   };
   if (options.search) return { ...base, search: options.search };
   if (!ordered) return { ...base, filter: options.filter || undefined };

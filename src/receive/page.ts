@@ -40,12 +40,16 @@ export class Acknowledger {
   }
 }
 
-/** Claims (when on) and delivers one page of fresh mails, handing each delivered one to the acknowledger. */
+/**
+ * Claims (when on) and delivers one page of fresh mails, handing each delivered one to the acknowledger. `whole`: the
+ * page listed ids only, so each mail is read by id first (where it is now).
+ */
 export async function deliverPage(
   ctx: PollContext,
   fresh: GraphMessage[],
   folders: DrainFolders,
   acknowledger: Acknowledger,
+  whole = false,
 ): Promise<void> {
   let mails = fresh;
   let currentId = (id: string) => id;
@@ -69,7 +73,7 @@ export async function deliverPage(
     mails = fresh.filter((m) => claim.won.has(m.id));
     currentId = (id) => claim.won.get(id) ?? id;
   }
-  await deliverInOrder(ctx, mails, (id) => acknowledger.add(id), { currentId });
+  await deliverInOrder(ctx, mails, (id) => acknowledger.add(id), { currentId, whole });
 }
 
 /** The acknowledgement of the action; with claims, `read` also puts the mail back where it was. */

@@ -3,6 +3,7 @@ import type { ReceiveApi } from './assemble';
 import type { ReceiveHooks } from './hooks';
 import type { SkipMemory } from './memory';
 import type { ReceiveOptions } from './options';
+import type { PageSizes } from './page-size';
 
 /** The result of one poll. */
 export interface PollSummary {
@@ -62,6 +63,8 @@ export interface PollContext {
   memory: SkipMemory;
   counters: ReceiverCounters;
   summary: PollSummary;
+  /** How big pages are (smaller after Graph timed out on big ones); kept by the receiver across polls. */
+  pages: PageSizes;
   signal?: AbortSignal;
 }
 

@@ -16,6 +16,7 @@ import { SkipMemory } from './memory';
 import { migrateCursor } from './migrate';
 import { cursorKey, ReceiveOptions } from './options';
 import { DrainFolders } from './page';
+import { PageSizes } from './page-size';
 import { emptyCounters, emptySummary, PollContext, PollSummary, ReceiverCounters } from './poll';
 
 /** How `action` is carried out: drain (read/delete/move), or a cursor through the delta query or a listing (none). */
@@ -33,6 +34,7 @@ export class Receiver {
   private readonly api: ReceiveApi;
   private readonly memory = new SkipMemory();
   private readonly listingState: ListingState = { ordered: true };
+  private readonly pages = new PageSizes();
   /** The node's filter as the node applies it itself (delta rounds, next to a search); null when it cannot. */
   private readonly predicate: MailPredicate | null;
   private folders?: DrainFolders;
@@ -85,6 +87,7 @@ export class Receiver {
       memory: this.memory,
       counters: this.counters,
       summary,
+      pages: this.pages,
       signal,
     };
     const folders = await this.resolveFolders(signal);
@@ -184,6 +187,10 @@ export class Receiver {
 /** The api with each fetch that is not a page or an acknowledgement counted as one operation. */
 function countingApi(api: ReceiveApi, counters: ReceiverCounters): ReceiveApi {
   const counted = Object.create(api) as ReceiveApi;
+  counted.getMessage = (...args) => {
+    counters.operations++;
+    return api.getMessage(...args);
+  };
   counted.getMime = (...args) => {
     counters.operations++;
     return api.getMime(...args);
