@@ -9,8 +9,11 @@ import { testConnection } from './graph/diagnose';
 import { GraphError, O365Error } from './graph/errors';
 import { createHttpStack } from './graph/http';
 import type { SignInProgress } from './graph/sign-in';
+import { pushEndpoints } from './push/endpoint';
+import { probeNotificationUrl, type ProbeReport } from './push/probe';
 import { readDialogInput, scrub } from './red/dialog-input';
-import type { ConfigProperties } from './red/properties';
+import { readText, type ConfigProperties } from './red/properties';
+import { httpNodeRoot, registerNotificationRoute } from './red/push';
 import { readConfigSettings } from './red/settings';
 import {
   createSignInRuntime,
@@ -20,6 +23,9 @@ import {
 } from './red/sign-in-admin';
 import { deviceCodeStatus, errorStatus } from './red/status';
 import { AccountNode, AccountUser, HttpRequest, HttpResponse, NodeRED } from './red/types';
+
+/** How long closing waits for the nodes using the account to finish with it (theirs are bounded at 5 s). */
+const USERS_CLOSE_MS = 8000;
 
 export = function register(RED: NodeRED): void {
   const accounts = new Map<string, ConfigNode>();
@@ -55,11 +61,15 @@ export = function register(RED: NodeRED): void {
     },
   );
   registerSignInEndpoints(RED, runtime, (id) => accounts.get(id)?.control());
+  // Test connection's check of the public URL is answered by the notification route.
+  registerNotificationRoute(RED);
 };
 
 /** One o365-config node: the connection its users share, and account problems shown on every one of them. */
 class ConfigNode {
   private readonly users = new Set<AccountUser>();
+  /** Resolves the wait of close() once the last user detached. */
+  private allDetached: (() => void) | null = null;
   /** The shared connection, or why there is none (a ConfigError naming the property). */
   private readonly state: { connection: Connection } | { error: Error };
   /** Permissions nodes found missing at run time (a mailbox named in a message), asked for at the next sign-in. */
@@ -91,6 +101,7 @@ class ConfigNode {
     };
     node.attach = (user) => this.attach(user);
     node.reportAccountProblem = (err) => this.report(err);
+    node.publicUrl = readText(config.publicUrl, '');
     const delegated = 'connection' in this.state ? this.state.connection.delegated : undefined;
     if (delegated) {
       this.unsubscribe = delegated.onChange((state) => this.signInChanged(state));
@@ -99,16 +110,32 @@ class ConfigNode {
     }
     node.on('close', (removed, done) => {
       this.unsubscribe();
-      if ('connection' in this.state) this.state.connection.close();
-      this.users.clear();
-      if (removed && node.delegated) {
-        // A deleted account takes its sign-in with it.
-        runtime.signIns.cancel(node.id);
-        runtime.store.remove(node.id).then(done, () => done());
-        return;
-      }
-      done();
+      void this.usersDone().then(() => {
+        if ('connection' in this.state) this.state.connection.close();
+        this.users.clear();
+        if (removed && node.delegated) {
+          // A deleted account takes its sign-in with it.
+          runtime.signIns.cancel(node.id);
+          runtime.store.remove(node.id).then(done, () => done());
+          return;
+        }
+        done();
+      });
     });
+  }
+
+  /**
+   * Node-RED stops every flow at once: the nodes using this account may still be deleting their subscriptions on
+   * its connection. Resolves once they detached, or after USERS_CLOSE_MS.
+   */
+  private usersDone(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const detached = new Promise<void>((resolve) => {
+      this.allDetached = resolve;
+      if (this.users.size === 0) resolve();
+    });
+    const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, USERS_CLOSE_MS)));
+    return Promise.race([detached, bounded]).finally(() => clearTimeout(timer));
   }
 
   /** What the sign-in endpoints may do with this account (only a delegated one). */
@@ -144,7 +171,10 @@ class ConfigNode {
     if ('error' in this.state) user.status(errorStatus(this.RED, this.state.error));
     else if (this.signIn?.status === 'sign-in-required')
       user.status(errorStatus(this.RED, this.signIn.error));
-    return () => this.users.delete(user);
+    return () => {
+      this.users.delete(user);
+      if (this.users.size === 0) this.allDetached?.();
+    };
   }
 
   /** An account problem (sign-in, permission) one node met, shown on every node that uses the account. */
@@ -174,14 +204,30 @@ class ConfigNode {
 /** Runs Test connection on the dialog's values; stored credentials stand in for unchanged password fields. */
 async function runTest(RED: NodeRED, runtime: SignInRuntime, body: unknown) {
   const input = readDialogInput(RED, body);
-  const report = await testConnection(
-    input.settings,
-    input.mailbox,
-    {
-      timeoutMs: readConnectionOptions(RED.settings?.o365).timeoutMs,
-      signIn: { store: runtime.store, id: input.id ?? '' },
-    },
-    input.uses,
-  );
-  return scrub(report, input.secrets);
+  const timeoutMs = readConnectionOptions(RED.settings?.o365).timeoutMs ?? 60_000;
+  const [report, push] = await Promise.all([
+    testConnection(
+      input.settings,
+      input.mailbox,
+      { timeoutMs, signIn: { store: runtime.store, id: input.id ?? '' } },
+      input.uses,
+    ),
+    input.publicUrl ? probePublicUrl(RED, input.publicUrl, timeoutMs) : undefined,
+  ]);
+  return scrub(push ? { ...report, push } : report, input.secrets);
+}
+
+/** Sends Graph's validation request to a notification URL under publicUrl (src/push/probe.ts). */
+async function probePublicUrl(RED: NodeRED, publicUrl: string, timeoutMs: number): Promise<ProbeReport> {
+  const http = createHttpStack({ timeoutMs });
+  try {
+    return await probeNotificationUrl(
+      http,
+      pushEndpoints,
+      publicUrl,
+      RED.httpNode ? httpNodeRoot(RED) : false,
+    );
+  } finally {
+    http.destroy();
+  }
 }

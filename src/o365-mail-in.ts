@@ -17,6 +17,8 @@ import {
   settingsProblemText,
 } from './red/messages';
 import type { MailInProperties } from './red/properties';
+import { notificationUrl } from './push/url';
+import { httpNodeRoot, registerNotificationRoute, startPush } from './red/push';
 import { MailInSettings, readMailInSettings, withOwnMailbox } from './red/settings';
 import { errorStatus, isAccountProblem, problemStatus } from './red/status';
 import type { AccountNode, HttpRequest, HttpResponse, Node, NodeRED, NodeStatus } from './red/types';
@@ -29,6 +31,17 @@ export = function register(RED: NodeRED): void {
     new MailInNode(RED, this, config);
   }
   RED.nodes.registerType(TYPE, O365MailInNode);
+  registerNotificationRoute(RED);
+
+  // The notification URL Graph will call for a node, as the dialog shows it (publicUrl may be unsaved there).
+  RED.httpAdmin.get(
+    '/o365-mail-in/push-url',
+    RED.auth.needsPermission('o365-mail-in.read'),
+    (req: HttpRequest, res: HttpResponse) => {
+      const root = RED.httpNode ? httpNodeRoot(RED) : false;
+      res.json(notificationUrl(req.query.publicUrl, root, String(req.query.node ?? '')));
+    },
+  );
 
   RED.httpAdmin.get(
     '/o365-mail-in/cron',
@@ -86,11 +99,9 @@ class MailInNode {
   private start(account: AccountNode, connection: Connection, settings: MailInSettings): void {
     const { RED, node } = this;
     const { receive: options, poll } = settings;
-    const status = new MailInStatus(RED, node, poll.schedule.type === 'manual');
-    const api = connection.mailbox(
-      options.mailbox,
-      connection.client((notice) => status.retrying(notice)),
-    );
+    const status = new MailInStatus(RED, node, poll.schedule.type === 'manual', poll.push);
+    const client = connection.client((notice) => status.retrying(notice));
+    const api = connection.mailbox(options.mailbox, client);
     const where = { mailbox: options.mailbox, folder: options.folder };
     // The process-wide copy of the cursor belongs to this node on this tenant's Graph.
     const cursorScope = `${node.id}|${connection.account.graphEndpoint}|${connection.account.tenantId}`;
@@ -117,6 +128,8 @@ class MailInNode {
       async (signal) => {
         const summary = await receiver.pollOnce(signal);
         this.lastError = '';
+        // Woken by a notification, the node fetches what is waiting now, not at the next safety-net poll.
+        if (poll.push && summary.limited) poller.trigger();
         // Shown at once: a poll queued by a trigger may follow without an idle moment in between.
         status.polled(summary, receiver.unacknowledged, nextRuns(poll.schedule, new Date(), 1)[0] ?? null);
       },
@@ -148,17 +161,27 @@ class MailInNode {
       poller.trigger();
       done();
     });
+    poller.start();
+    // Notifications only wake the poller: the same filter, actions, claim and cursor, never two polls at once.
+    const push = poll.push
+      ? startPush(RED, node, {
+          account,
+          client,
+          api,
+          mailbox: options.mailbox,
+          folder: options.folder,
+          intervalSeconds: poll.schedule.type === 'interval' ? poll.schedule.seconds : 0,
+          wake: () => poller.trigger(),
+          show: (mode) => status.push(mode, poller.nextRunAt),
+        })
+      : null;
     node.on('close', (removed, done) => {
       if (removed) forgetCursor(cursorScope);
-      poller
-        .stop()
-        .catch(() => undefined)
-        .finally(() => {
-          detach();
-          done();
-        });
+      Promise.all([poller.stop().catch(() => undefined), push?.stop().catch(() => undefined)]).finally(() => {
+        detach();
+        done();
+      });
     });
-    poller.start();
   }
 
   /** A failing poll repeats at every schedule: reported when it changes, with a message so Catch nodes see it. */

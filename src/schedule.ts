@@ -116,10 +116,14 @@ export function checkSchedule(schedule: PollSchedule): string | null {
 export interface PollSettings {
   schedule: PollSchedule;
   pollOnStart: boolean;
+  /** pollType push: change notifications wake the node; `schedule` is then its safety-net interval. */
+  push: boolean;
 }
 
 export const DEFAULT_CRON = '0 */5 * * * ?';
 export const DEFAULT_INTERVAL_SECONDS = 300;
+/** The safety-net poll of pollType push: notifications do the work, this only catches what they missed. */
+export const DEFAULT_PUSH_INTERVAL_SECONDS = 900;
 
 /**
  * Reads and checks the polling properties (defaults as README.md gives them: cron `0 *\/5 * * * ?`, 300 s, poll on start). Throws a
@@ -131,21 +135,22 @@ export function readPollSettings(
   const type = raw.pollType || 'cron';
   let schedule: PollSchedule;
   if (type === 'manual') schedule = { type: 'manual' };
-  else if (type === 'interval') {
+  else if (type === 'interval' || type === 'push') {
     const interval = raw.interval;
+    const fallback = type === 'push' ? DEFAULT_PUSH_INTERVAL_SECONDS : DEFAULT_INTERVAL_SECONDS;
     schedule = {
       type: 'interval',
-      seconds: interval === undefined || interval === '' ? DEFAULT_INTERVAL_SECONDS : Number(interval),
+      seconds: interval === undefined || interval === '' ? fallback : Number(interval),
     };
   } else if (type === 'cron') {
     schedule = { type: 'cron', expression: raw.cron === undefined ? DEFAULT_CRON : String(raw.cron) };
   } else {
-    const problem = `schedule type must be 'cron', 'interval' or 'manual', got ${JSON.stringify(type)}`;
+    const problem = `schedule type must be 'cron', 'interval', 'manual' or 'push', got ${JSON.stringify(type)}`;
     throw new ConfigError(problem, { property: 'pollType', detail: problem });
   }
   const problem = checkSchedule(schedule);
   if (problem) throw new ConfigError(problem, { property: schedule.type, detail: problem });
-  return { schedule, pollOnStart: readBoolean('pollOnStart', raw.pollOnStart, true) };
+  return { schedule, pollOnStart: readBoolean('pollOnStart', raw.pollOnStart, true), push: type === 'push' };
 }
 
 function assertSchedule(schedule: PollSchedule): void {

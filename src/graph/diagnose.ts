@@ -43,6 +43,11 @@ const NEEDS: { need: string; permission: string; met: (roles: string[]) => boole
     permission: 'Mail.Read',
     met: (roles) => roles.includes('Mail.Read') || roles.includes('Mail.ReadWrite'),
   },
+  {
+    need: 'receive with push (change notifications)',
+    permission: 'Mail.Read',
+    met: (roles) => roles.includes('Mail.Read') || roles.includes('Mail.ReadWrite'),
+  },
   { need: 'send', permission: 'Mail.Send', met: (roles) => roles.includes('Mail.Send') },
   {
     need: 'send mail over 4 MB (draft and upload session)',

@@ -127,6 +127,8 @@ export class SubscriptionApi {
  * a GUID needs the `AAD-UPN:` prefix so it is not taken for a mailbox GUID.
  */
 export function messagesResource(mailbox: string, folderId: string): string {
+  // A delegated account's own mailbox: the only one it may subscribe to.
+  if (mailbox.trim().toLowerCase() === 'me') return `me/mailFolders/${pathSegment(folderId)}/messages`;
   const user = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}@/i.test(mailbox)
     ? `AAD-UPN:${mailbox}`
     : mailbox;

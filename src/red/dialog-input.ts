@@ -23,6 +23,8 @@ export interface DialogInput {
   mailbox?: string;
   /** What the nodes using the account do. */
   uses: MailboxUse[];
+  /** The public URL for change notifications ("" when not set). */
+  publicUrl: string;
 }
 
 /** Reads the dialog's JSON body; throws a ConfigError naming what is missing. */
@@ -59,6 +61,7 @@ export function readDialogInput(RED: NodeRED, body: unknown): DialogInput {
     secrets: Object.values(credentials),
     mailbox: typeof input.mailbox === 'string' ? substituteEnv(input.mailbox) : undefined,
     uses: readUses(input.uses),
+    publicUrl: typeof input.publicUrl === 'string' ? substituteEnv(input.publicUrl).trim() : '',
   };
 }
 

@@ -2,6 +2,7 @@
 import type { RetryNotice } from '../graph/types';
 import type { PollSummary } from '../receive';
 import { catalogueText, type Substitutions } from './catalogue';
+import type { PushMode } from './push';
 import { reasonText, retryStatus } from './status';
 import type { Node, NodeRED } from './types';
 
@@ -10,18 +11,31 @@ export class MailInStatus {
   private unacknowledged = 0;
   /** After a failed poll the red reason stays until a poll succeeds. */
   private failing = false;
+  /** While a poll runs the blue "polling" stays. */
+  private busy = false;
+  private pushMode: PushMode | null;
 
   constructor(
     private readonly RED: NodeRED,
     private readonly node: Node,
     private readonly manual: boolean,
-  ) {}
+    push = false,
+  ) {
+    this.pushMode = push ? { kind: 'subscribing' } : null;
+  }
+
+  /** pollType push: subscribing, on, or polling only with the reason; shown now unless a poll runs. */
+  push(mode: PushMode, next: Date | null): void {
+    this.pushMode = mode;
+    if (!this.busy) this.idle(next);
+  }
 
   private t(key: string, subs?: Substitutions): string {
     return catalogueText(this.RED, `o365-mail-in.status.${key}`, subs);
   }
 
   polling(): void {
+    this.busy = true;
     this.node.status({ fill: 'blue', shape: 'dot', text: this.t('polling') });
   }
 
@@ -31,6 +45,7 @@ export class MailInStatus {
   }
 
   polled(summary: PollSummary, unacknowledged: number, next: Date | null): void {
+    this.busy = false;
     this.last = summary;
     this.unacknowledged = unacknowledged;
     this.failing = false;
@@ -38,6 +53,7 @@ export class MailInStatus {
   }
 
   failed(err: unknown): void {
+    this.busy = false;
     this.failing = true;
     const reason = reasonText(this.RED, err);
     this.node.status({ fill: 'red', shape: 'ring', text: this.t('error', { reason }) });
@@ -51,9 +67,12 @@ export class MailInStatus {
 
   idle(next: Date | null): void {
     if (this.failing) return;
+    // Push is what the user asked for: polling without it is worth yellow until it works.
+    const fallback = this.pushMode?.kind === 'fallback';
+    const push = this.pushMode ? ' · ' + this.pushText(this.pushMode) : '';
     if (!this.last) {
       const text = this.manual ? this.t('waiting') : this.t('idle', { time: timeOf(next) });
-      this.node.status({ fill: 'grey', shape: 'ring', text });
+      this.node.status({ fill: fallback ? 'yellow' : 'grey', shape: 'ring', text: text + push });
       return;
     }
     const count = this.last.delivered;
@@ -61,7 +80,13 @@ export class MailInStatus {
       ? this.t('delivered-manual', { count })
       : this.t('delivered', { count, time: timeOf(next) });
     if (this.unacknowledged > 0) text += ' · ' + this.t('ack-failed', { count: this.unacknowledged });
-    this.node.status({ fill: this.unacknowledged > 0 ? 'yellow' : 'green', shape: 'dot', text });
+    const fill = this.unacknowledged > 0 || fallback ? 'yellow' : 'green';
+    this.node.status({ fill, shape: 'dot', text: text + push });
+  }
+
+  private pushText(mode: PushMode): string {
+    if (mode.kind === 'fallback') return this.t('push-fallback', { reason: mode.reason });
+    return this.t(mode.kind === 'on' ? 'push-on' : 'push-subscribing');
   }
 }
 

@@ -20,7 +20,10 @@ interface NodeProperties {
 export type ConfigCredentials = Pick<AccountSettings, 'clientSecret' | 'privateKey' | 'certificate'>;
 
 /** o365-config: one Entra ID application (graph/account.ts checks it). */
-export interface ConfigProperties extends NodeProperties, Omit<AccountSettings, keyof ConfigCredentials> {}
+export interface ConfigProperties extends NodeProperties, Omit<AccountSettings, keyof ConfigCredentials> {
+  /** Public HTTPS base URL for change notifications (pollType push of mail in). */
+  publicUrl?: string;
+}
 
 /** The names of the config node's non-secret properties, in the order the dialog shows them. */
 export const CONFIG_PROPERTIES = [

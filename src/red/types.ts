@@ -2,6 +2,7 @@
  * The parts of Node-RED's runtime API these nodes use, typed here so the package needs no Node-RED typings.
  * Only the glue (src/o365-*.ts and src/red/) refers to them.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Connection } from '../graph/connection';
 import type { O365Error } from '../graph/errors';
 
@@ -50,6 +51,20 @@ export interface ExpressLike {
   ): void;
 }
 
+/** A request to RED.httpNode: Node's request, with what express adds (and a body, if some parser read it). */
+export type PublicHttpRequest = IncomingMessage & {
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body?: unknown;
+  /** Set by body-parser when it read the body. */
+  _body?: boolean;
+};
+
+/** RED.httpNode: Node-RED's public HTTP app, under httpNodeRoot. */
+export interface PublicHttpApp {
+  post(path: string, handler: (req: PublicHttpRequest, res: ServerResponse) => void): void;
+}
+
 export interface HttpRequest {
   body?: unknown;
   query: Record<string, string | undefined>;
@@ -81,6 +96,8 @@ export interface NodeRED {
     cloneMessage<T>(msg: T): T;
   };
   httpAdmin: ExpressLike;
+  /** Absent when httpNodeRoot is false. */
+  httpNode?: PublicHttpApp;
   auth: {
     needsPermission(permission: string): (req: HttpRequest, res: HttpResponse, next: () => void) => void;
   };
@@ -99,6 +116,8 @@ export interface AccountNode extends Node {
   attach(user: AccountUser): () => void;
   /** Shows an account problem (token or permission error) on every attached node's status. */
   reportAccountProblem(err: O365Error): void;
+  /** The public HTTPS base URL at which Graph reaches this Node-RED ("" when not set). */
+  publicUrl: string;
 }
 
 export interface AccountUser {

@@ -82,15 +82,25 @@ export class MailInNode {
 
 let flowCounter = 0;
 
+/** What else a test sets: account properties, and a look at the RED object the nodes register with. */
+export interface LoadOptions {
+  account?: Record<string, unknown>;
+  onRegister?: (RED: { httpNode?: unknown }) => void;
+}
+
 /** Loads `count` mail-in nodes with these properties over quiet defaults (manual polling, no poll on start). */
 export async function loadMailIn(
   sim: Simulator,
   props: Record<string, unknown> = {},
   count = 1,
+  options: LoadOptions = {},
 ): Promise<MailInNode[]> {
   const { config, mailIn } = nodeModules();
   const tab = `tab${++flowCounter}`;
-  const flow: Record<string, unknown>[] = [{ id: tab, type: 'tab', label: 'mail in' }, accountNode(sim)];
+  const flow: Record<string, unknown>[] = [
+    { id: tab, type: 'tab', label: 'mail in' },
+    accountNode(sim, options.account),
+  ];
   for (let i = 0; i < count; i++) {
     flow.push({
       id: `in${i}`,
@@ -102,7 +112,11 @@ export async function loadMailIn(
     });
     flow.push({ id: `sink${i}`, z: tab, type: 'helper' });
   }
-  await helper.load([config, mailIn], flow, accountCredentials(sim));
+  const registerMailIn = (RED: { httpNode?: unknown }) => {
+    options.onRegister?.(RED);
+    return mailIn(RED);
+  };
+  await helper.load([config, options.onRegister ? registerMailIn : mailIn], flow, accountCredentials(sim));
   const nodes: MailInNode[] = [];
   for (let i = 0; i < count; i++) {
     const node = new MailInNode(helper.getNode(`in${i}`));

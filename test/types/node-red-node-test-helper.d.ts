@@ -14,6 +14,7 @@ declare module 'node-red-node-test-helper' {
     stopServer(): Promise<void>;
     load(nodes: unknown, flow: object[], credentials?: object): Promise<void>;
     unload(): Promise<void>;
+    setFlows(flow: object[], type?: 'full' | 'nodes' | 'flows', credentials?: object): Promise<void>;
     getNode(id: string): TestNode;
     clearFlows(): Promise<void>;
     request(): any; // eslint-disable-line @typescript-eslint/no-explicit-any

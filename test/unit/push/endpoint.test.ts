@@ -1,5 +1,6 @@
 /** The public notification endpoint, URL building and notification parsing, without Node-RED. */
 import { strict as assert } from 'node:assert';
+import { WakeCoalescer } from '../../../src/push/coalesce';
 import { PushEndpoints } from '../../../src/push/endpoint';
 import { NotificationItem, parseNotifications, sameSecret } from '../../../src/push/notifications';
 import { notificationUrl } from '../../../src/push/url';
@@ -134,5 +135,36 @@ describe('notification bodies', () => {
     assert.ok(!sameSecret('abd', 'abc'));
     assert.ok(!sameSecret('ab', 'abc'));
     assert.ok(!sameSecret('', ''));
+  });
+});
+
+describe('wake coalescer', () => {
+  it('wakes at once after a quiet spell, and once more for everything within the gap', () => {
+    let time = 0;
+    const timers: { at: number; fn: () => void }[] = [];
+    let wakes = 0;
+    const coalescer = new WakeCoalescer(() => wakes++, {
+      minGapMs: 1000,
+      now: () => time,
+      setTimer: (fn, ms) => {
+        timers.push({ at: time + ms, fn });
+        return timers.length as unknown as ReturnType<typeof setTimeout>;
+      },
+      clearTimer: () => undefined,
+    });
+    coalescer.wake();
+    assert.equal(wakes, 1, 'the first notification polls at once');
+    for (let i = 0; i < 500; i++) coalescer.wake();
+    assert.equal(wakes, 1);
+    assert.equal(timers.length, 1, 'one wake-up waits for the end of the gap');
+    time = 1000;
+    timers[0].fn();
+    assert.equal(wakes, 2);
+    time = 5000;
+    coalescer.wake();
+    assert.equal(wakes, 3, 'after a quiet spell, at once again');
+    coalescer.stop();
+    coalescer.wake();
+    assert.equal(wakes, 3);
   });
 });

@@ -50,6 +50,7 @@ describe('settings', () => {
       assert.deepEqual(settings.poll, {
         schedule: { type: 'cron', expression: '0 */5 * * * ?' },
         pollOnStart: true,
+        push: false,
       });
       assert.equal(settings.receive.folder, 'inbox');
       assert.equal(settings.receive.filter, 'isRead eq false');
@@ -60,7 +61,22 @@ describe('settings', () => {
       const interval = readMailInSettings({ username: 'a@b.example', pollType: 'interval', interval: '60' });
       assert.deepEqual(interval.poll.schedule, { type: 'interval', seconds: 60 });
       const manual = readMailInSettings({ username: 'a@b.example', pollType: 'manual', pollOnStart: false });
-      assert.deepEqual(manual.poll, { schedule: { type: 'manual' }, pollOnStart: false });
+      assert.deepEqual(manual.poll, { schedule: { type: 'manual' }, pollOnStart: false, push: false });
+    });
+
+    it('reads push as notifications plus a safety-net interval, 900 s unless given', () => {
+      const push = readMailInSettings({ username: 'a@b.example', pollType: 'push' });
+      assert.deepEqual(push.poll, {
+        schedule: { type: 'interval', seconds: 900 },
+        pollOnStart: true,
+        push: true,
+      });
+      const given = readMailInSettings({ username: 'a@b.example', pollType: 'push', interval: 120 });
+      assert.deepEqual(given.poll.schedule, { type: 'interval', seconds: 120 });
+      assert.throws(
+        () => readMailInSettings({ username: 'a@b.example', pollType: 'push', interval: -1 }),
+        names('interval'),
+      );
     });
 
     it('names the property of a schedule that cannot work, with the problem apart', () => {
