@@ -537,6 +537,7 @@ describe('Graph access layer', function () {
         [
           ['Mail.ReadWrite', true],
           ['Mail.Read', true],
+          ['Mail.Read', true],
           ['Mail.Send', true],
           ['Mail.Send + Mail.ReadWrite', true],
         ],
@@ -552,7 +553,7 @@ describe('Graph access layer', function () {
       assert.deepEqual(report.roles, ['Mail.Read']);
       assert.deepEqual(
         report.checks.map((c) => c.ok),
-        [false, true, false, false],
+        [false, true, true, false, false],
       );
       assert.equal(report.mailbox, undefined);
     });
