@@ -57,7 +57,8 @@ export function pollSettings(saved: Saved) {
         : { type, expression: saved.cron === undefined ? '0 */5 * * * ?' : String(saved.cron) };
   const pollOnStart =
     saved.pollOnStart === undefined ? true : saved.pollOnStart === true || saved.pollOnStart === 'true';
-  return { schedule, pollOnStart };
+  // Release 0.1.0 had no pollType push: it never waited for change notifications.
+  return { schedule, pollOnStart, push: false };
 }
 
 /** o365-mail-out: its fields (text and type) and options. */

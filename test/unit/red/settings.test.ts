@@ -65,16 +65,18 @@ describe('settings', () => {
     });
 
     it('reads push as notifications plus a safety-net interval, 900 s unless given', () => {
-      const push = readMailInSettings({ username: 'a@b.example', pollType: 'push' });
+      // Push came after release 0.1.0: only current nodes have it.
+      const version = currentVersion('o365-mail-in');
+      const push = readMailInSettings({ version, username: 'a@b.example', pollType: 'push' });
       assert.deepEqual(push.poll, {
         schedule: { type: 'interval', seconds: 900 },
         pollOnStart: true,
         push: true,
       });
-      const given = readMailInSettings({ username: 'a@b.example', pollType: 'push', interval: 120 });
+      const given = readMailInSettings({ version, username: 'a@b.example', pollType: 'push', interval: 120 });
       assert.deepEqual(given.poll.schedule, { type: 'interval', seconds: 120 });
       assert.throws(
-        () => readMailInSettings({ username: 'a@b.example', pollType: 'push', interval: -1 }),
+        () => readMailInSettings({ version, username: 'a@b.example', pollType: 'push', interval: -1 }),
         names('interval'),
       );
     });
