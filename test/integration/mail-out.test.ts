@@ -40,6 +40,7 @@ describe('o365-mail-out (integration)', function () {
   });
   afterEach(async () => {
     await helper.unload();
+    await sim.idle();
     await helper.stopServer();
     assert.deepEqual(sim.schemaViolations, [], 'every request body matched Graph schema');
   });

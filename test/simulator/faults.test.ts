@@ -64,6 +64,22 @@ describe('simulator: fault and load controls, counters and request log', functio
     assert.equal((await graph.get(msgPath(id))).status, 200);
   });
 
+  it('carries out a request whose client gave up, and idle() waits until it is done', async () => {
+    const id = sim.addMessage(USER, 'inbox');
+    sim.slowNext(1, 400, { match: { operation: 'patchMessage' } });
+    await assert.rejects(graph.patch(msgPath(id), { isRead: true }, { timeout: 50 }), /timeout/);
+    assert.equal(sim.requestsInFlight, 1, 'the simulator still works on it');
+    assert.equal(sim.getMessage(USER, id)?.isRead, false);
+    await sim.idle(2000);
+    assert.equal(sim.requestsInFlight, 0);
+    assert.equal(sim.getMessage(USER, id)?.isRead, true, 'applied after the client had given up');
+    sim.slowNext(1, 1000);
+    const late = graph.get(msgPath(id)).catch(() => undefined);
+    while (sim.requestsInFlight === 0) await new Promise((r) => setTimeout(r, 5));
+    await assert.rejects(sim.idle(100), /still 1 request\(s\) in flight after 100 ms/);
+    await late;
+  });
+
   it('slowNext delays the answer; malformedNext applies and answers a truncated JSON body', async () => {
     const id = sim.addMessage(USER, 'inbox');
     sim.slowNext(1, 300);

@@ -204,6 +204,20 @@ export class Simulator {
     return this.identity.openidConfiguration(tenant);
   }
 
+  /** Requests the simulator is still carrying out, including those whose client gave up (timed out, aborted). */
+  get requestsInFlight(): number {
+    return this.transport.requestsInFlight;
+  }
+
+  /**
+   * Waits until no request is being carried out (at most `timeoutMs`, then throws): Graph finishes a request its
+   * client gave up on, so a test that provokes that waits here before the next test counts sends or requests.
+   */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    if (!(await this.transport.idle(timeoutMs)))
+      throw new Error(`simulator: still ${this.requestsInFlight} request(s) in flight after ${timeoutMs} ms`);
+  }
+
   /** Zeroes the counters and clears the request log and schema violations. */
   resetCounters(): void {
     this.state.counters = emptyCounters();

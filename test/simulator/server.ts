@@ -64,6 +64,9 @@ function parseJson(incoming: Incoming): { body: unknown; bodyError?: string } {
 /** Creates the request listener bound to the shared simulator state. */
 export class Transport {
   private readonly sockets = new Set<Socket>();
+  /** Requests being read, carried out or answered (a request the client gave up on still counts until done). */
+  private working = 0;
+  private readonly idleWaiters: (() => void)[] = [];
   server?: https.Server;
 
   constructor(private readonly state: SimState) {}
@@ -71,7 +74,10 @@ export class Transport {
   /** Starts listening on 127.0.0.1. */
   listen(cert: { cert: string; key: string }, port: number): Promise<number> {
     const server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
-      void this.handle(req, res);
+      this.working++;
+      void this.handle(req, res).finally(() => {
+        if (--this.working === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      });
     });
     // Longer than clients' idle timeouts, so a reused keep-alive socket is never closed under a request.
     server.keepAliveTimeout = 65_000;
@@ -87,6 +93,28 @@ export class Transport {
         const address = server.address();
         resolve(typeof address === 'object' && address ? address.port : port);
       });
+    });
+  }
+
+  /** Requests the server is still working on, answered or not (Graph carries on when a client gives up). */
+  get requestsInFlight(): number {
+    return this.working;
+  }
+
+  /** Resolves true once no request is being worked on, false after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.working === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const index = this.idleWaiters.indexOf(wake);
+        if (index >= 0) this.idleWaiters.splice(index, 1);
+        resolve(false);
+      }, timeoutMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.idleWaiters.push(wake);
     });
   }
 
