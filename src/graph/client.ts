@@ -1,8 +1,7 @@
 /**
- * The Graph HTTP client: bearer tokens (one refresh on 401), the per-mailbox concurrency limit, retries that honour
- * Retry-After (exponential backoff with jitter otherwise, bounded in attempts and time), paging and $batch.
- * A request whose outcome is unknown (timeout, dropped connection, 5xx other than 503) is never repeated when it
- * sends mail.
+ * The Graph HTTP client: bearer tokens (one refresh on 401), the per-mailbox concurrency limit, the per-mailbox upload
+ * volume, retries that honour Retry-After in full (exponential backoff with jitter otherwise), bounded in attempts and
+ * in time, paging and $batch. A request that can send mail is repeated only after 429 (docs/architecture.md).
  */
 import { AxiosResponse } from 'axios';
 import { ErrorCodes } from './error-codes';
@@ -15,20 +14,26 @@ import {
   graphError,
   outcomeUnknown,
   DelegatedGrant,
+  retryAfterTooLong,
+  uploadLimitTooLong,
 } from './errors';
 import { flattenHeaders, HttpStack } from './http';
 import { mailboxLimiter } from './limiter';
 import { TokenSource } from './token';
 import { BatchItem, BatchItemResult, GraphRequest, GraphResponse, RetryNotice, RetryPolicy } from './types';
+import { GRAPH_UPLOAD_LIMIT, uploadWindow, type UploadEntry, type UploadLimit } from './upload-window';
 
 export interface RetrySettings {
   /** Attempts in all, the first included (default 8). */
   maxAttempts: number;
   /** First backoff when Graph gives no Retry-After (default 1 s); doubles each time. */
   baseDelayMs: number;
-  /** Longest single wait (default 60 s). */
+  /** Longest backoff the client chooses itself (default 60 s); never shortens a Retry-After Graph asked for. */
   maxDelayMs: number;
-  /** Longest time spent waiting in all for one request (default 3 min). */
+  /**
+   * Longest time one request may wait in all (default 5 min): Retry-After waits, backoffs and waits for upload room.
+   * When Graph asks for more than is left, the request fails at once (RetryAfterTooLong) instead of retrying early.
+   */
   maxTotalDelayMs: number;
 }
 
@@ -37,6 +42,10 @@ export interface GraphClientOptions {
   tokens: TokenSource;
   http: HttpStack;
   retry?: Partial<RetrySettings>;
+  /** The application (client) id: the upload volume is counted per app and mailbox. */
+  appId?: string;
+  /** The upload volume to pace within (default Graph's 150 MB per 5 minutes); null: no pacing. */
+  uploadLimit?: UploadLimit | null;
   /** Told before each wait, so a node can show "throttled, retrying in Ns". */
   onRetry?: (notice: RetryNotice) => void;
   random?: () => number;
@@ -45,7 +54,7 @@ export interface GraphClientOptions {
 /** A Graph request that carries the permission it needs, for precise 403 messages. */
 export interface MailRequest extends GraphRequest {
   permission?: MailPermission;
-  /** Mailbox slots the request occupies ($batch items run up to 4 at a time). */
+  /** Mailbox slots the request occupies ($batch items run up to 4 at a time; 0 for upload URLs, no Graph operation). */
   slots?: number;
   /**
    * A 504 or a timeout is not repeated: the caller has a cheaper request to ask instead (a smaller page), and the same
@@ -58,7 +67,10 @@ export interface BatchOptions {
   mailbox?: string;
   signal?: AbortSignal;
   permission?: MailPermission;
-  /** `idempotent` (default): the batch and its 504 items may be repeated; `send`: only what Graph did not process. */
+  /**
+   * `idempotent` (default): the batch and its 504 items may be repeated; `write`: only what Graph did not process
+   * (429, 503); `send`: only 429 (src/graph/types.ts, RetryPolicy).
+   */
   retry?: RetryPolicy;
 }
 
@@ -68,12 +80,20 @@ export interface Page<T> {
   deltaLink?: string;
 }
 
-const DEFAULT_RETRY: RetrySettings = {
+export const DEFAULT_RETRY: RetrySettings = {
   maxAttempts: 8,
   baseDelayMs: 1000,
   maxDelayMs: 60_000,
-  maxTotalDelayMs: 180_000,
+  // Graph's upload window is 5 minutes: a mail the window takes later waits for it rather than failing.
+  maxTotalDelayMs: 300_000,
 };
+
+/** A request body encoded once, for every attempt. */
+interface Payload {
+  data: Buffer | string | undefined;
+  contentType?: string;
+  bytes: number;
+}
 
 /** Talks to one Graph endpoint with one account's tokens. */
 export class GraphClient {
@@ -100,13 +120,18 @@ export class GraphClient {
   async request<T = unknown>(req: MailRequest): Promise<GraphResponse<T>> {
     const url = this.urlOf(req);
     const policy = req.retry ?? (req.method === 'GET' ? 'idempotent' : 'send');
+    const payload = encodeBody(req.body);
     let attempt = 0;
     let waited = 0;
     let refreshed = false;
     let rejected: string | undefined;
     for (;;) {
       attempt++;
-      const outcome = await this.attempt<T>(req, url, rejected);
+      const upload = await this.waitForUploadRoom(req, payload.bytes, waited);
+      waited += upload.waitedMs;
+      const outcome = await this.attempt<T>(req, url, payload, rejected).finally(() => {
+        if (upload.entry) upload.entry.at = Date.now();
+      });
       if (outcome.kind === 'ok') return outcome.response;
       const err = outcome.error;
       if (outcome.kind === 'expired-token' && !refreshed) {
@@ -116,22 +141,57 @@ export class GraphClient {
         continue;
       }
       if (req.failFastOnTimeout && isTimeout(err)) throw err;
-      const retryable =
-        outcome.kind === 'not-processed' || (outcome.kind === 'unknown' && policy === 'idempotent');
-      if (!retryable) {
-        if (outcome.kind === 'unknown') throw outcomeUnknown(err);
-        throw err;
-      }
+      const repeatable = isRepeatable(outcome.kind, err.status, policy);
+      const unknown = outcome.kind === 'unknown' || (outcome.kind === 'not-processed' && !repeatable);
+      // A read or an idempotent write that failed for good keeps its own error; any other unclear end is unknown.
+      const final = unknown && policy !== 'idempotent' ? outcomeUnknown(err) : err;
+      if (!repeatable || attempt >= this.retry.maxAttempts) throw final;
       const delayMs = this.delayFor(attempt, err.retryAfterMs);
-      if (attempt >= this.retry.maxAttempts || waited + delayMs > this.retry.maxTotalDelayMs) {
-        if (outcome.kind === 'unknown' && policy === 'send') throw outcomeUnknown(err);
-        throw err;
+      if (waited + delayMs > this.retry.maxTotalDelayMs) {
+        // Never retry before Graph said: a wait Graph asked for that does not fit ends the request, saying so.
+        if (err.retryAfterMs !== undefined) throw retryAfterTooLong(err, this.retry.maxTotalDelayMs);
+        throw final;
       }
       waited += delayMs;
       this.stats.retries++;
       this.options.onRetry?.({ attempt, delayMs, status: err.status, code: err.code, mailbox: req.mailbox });
       await sleep(delayMs, req.signal);
     }
+  }
+
+  /**
+   * Holds a PATCH/POST/PUT body back until the mailbox's upload volume has room for it (Graph: 150 MB per 5 minutes
+   * per app and mailbox), counting it once it goes. Returns the time waited and the body's entry in the window; fails
+   * when the wait would not fit.
+   */
+  private async waitForUploadRoom(
+    req: MailRequest,
+    bytes: number,
+    waited: number,
+  ): Promise<{ waitedMs: number; entry?: UploadEntry }> {
+    const limit = this.options.uploadLimit === undefined ? GRAPH_UPLOAD_LIMIT : this.options.uploadLimit;
+    if (!limit || !req.mailbox || bytes === 0 || !['PATCH', 'POST', 'PUT'].includes(req.method)) {
+      return { waitedMs: 0 };
+    }
+    const window = uploadWindow(this.graphEndpoint, this.options.appId ?? '', req.mailbox, limit);
+    let total = 0;
+    for (let round = 1; ; round++) {
+      const wait = window.waitFor(bytes);
+      if (wait === 0) break;
+      if (waited + total + wait > this.retry.maxTotalDelayMs) {
+        throw uploadLimitTooLong(wait, this.retry.maxTotalDelayMs, req.mailbox);
+      }
+      this.options.onRetry?.({
+        attempt: round,
+        delayMs: wait,
+        status: 429,
+        code: ErrorCodes.uploadLimit,
+        mailbox: req.mailbox,
+      });
+      total += wait;
+      await sleep(wait, req.signal);
+    }
+    return { waitedMs: total, entry: window.record(bytes) };
   }
 
   /** Every page of a collection, following `@odata.nextLink` until `@odata.deltaLink` or the end. */
@@ -169,6 +229,7 @@ export class GraphClient {
   ): Promise<void> {
     const policy = options.retry ?? 'idempotent';
     let pending = chunk;
+    let waited = 0;
     for (let round = 1; pending.length > 0; round++) {
       const response = await this.request<{ responses?: BatchItemResult[] }>({
         method: 'POST',
@@ -185,17 +246,26 @@ export class GraphClient {
       for (const item of pending) {
         const answer = response.data?.responses?.find((r) => r.id === item.id);
         const status = answer?.status ?? 500;
-        // An item that may have had an effect (504) is repeated only when repeating it is harmless.
-        const notProcessed = status === 429 || status === 503;
+        // An item that may have had an effect (504) is repeated only when repeating it is harmless; one that can send
+        // mail, only after 429 (the same rule as a single request: isRepeatable).
+        const notProcessed = status === 429 || (status === 503 && policy !== 'send');
         const retryable = notProcessed || (status === 504 && policy === 'idempotent');
         if (retryable && round < this.retry.maxAttempts) {
           retryLater.push(item);
           const headers = flattenHeaders(answer?.headers);
           const wait = graphError(status, answer?.body, headers).retryAfterMs;
-          retryAfterMs = Math.max(retryAfterMs, wait ?? this.delayFor(round, undefined));
+          retryAfterMs = Math.max(retryAfterMs, this.delayFor(round, wait));
         } else {
           results.set(item.id, answer ?? noAnswer(item.id, status));
         }
+      }
+      // Items are retried after the longest Retry-After among them, in full; past the bound they keep their answer.
+      if (retryLater.length > 0 && waited + retryAfterMs > this.retry.maxTotalDelayMs) {
+        for (const item of retryLater) {
+          const answer = response.data?.responses?.find((r) => r.id === item.id);
+          results.set(item.id, answer ?? noAnswer(item.id, 503));
+        }
+        retryLater.length = 0;
       }
       pending = retryLater;
       if (pending.length > 0) {
@@ -205,8 +275,10 @@ export class GraphClient {
           delayMs: retryAfterMs,
           status: 429,
           code: ErrorCodes.batchItemsThrottled,
+          mailbox: options.mailbox,
         });
-        await sleep(Math.min(retryAfterMs, this.retry.maxDelayMs), options.signal);
+        waited += retryAfterMs;
+        await sleep(retryAfterMs, options.signal);
       }
     }
   }
@@ -214,14 +286,16 @@ export class GraphClient {
   private async attempt<T>(
     req: MailRequest,
     url: string,
+    payload: Payload,
     rejected: string | undefined,
   ): Promise<
     | { kind: 'ok'; response: GraphResponse<T> }
     | { kind: 'expired-token' | 'not-processed' | 'unknown' | 'fatal'; error: O365Error; token?: string }
   > {
-    const release = req.mailbox
-      ? await mailboxLimiter(this.graphEndpoint, req.mailbox).acquire(req.slots ?? 1, req.signal)
-      : () => undefined;
+    const release =
+      req.mailbox && req.slots !== 0
+        ? await mailboxLimiter(this.graphEndpoint, req.mailbox).acquire(req.slots ?? 1, req.signal)
+        : () => undefined;
     try {
       const headers: Record<string, string> = { ...req.headers };
       let token: string | undefined;
@@ -231,14 +305,8 @@ export class GraphClient {
         if (access.scopes) this.grant = { permissions: access.scopes, user: access.user };
         headers.Authorization = `Bearer ${token}`;
       }
-      let data: unknown = undefined;
-      if (Buffer.isBuffer(req.body)) {
-        data = req.body;
-        headers['Content-Type'] ??= 'application/octet-stream';
-      } else if (req.body !== undefined) {
-        data = JSON.stringify(req.body);
-        headers['Content-Type'] ??= 'application/json';
-      }
+      const data = payload.data;
+      if (payload.contentType) headers['Content-Type'] ??= payload.contentType;
       this.stats.requests++;
       let response: AxiosResponse;
       try {
@@ -308,8 +376,9 @@ export class GraphClient {
     return this.base + req.path;
   }
 
+  /** Graph's Retry-After in full; otherwise an exponential backoff with jitter, capped at maxDelayMs. */
   private delayFor(attempt: number, retryAfterMs: number | undefined): number {
-    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, this.retry.maxDelayMs);
+    if (retryAfterMs !== undefined) return retryAfterMs;
     const exp = this.retry.baseDelayMs * 2 ** Math.min(attempt - 1, 16);
     const capped = Math.min(exp, this.retry.maxDelayMs);
     return Math.round(capped / 2 + (this.random() * capped) / 2);
@@ -335,6 +404,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Whether an answer lets the client repeat the request by the policy (docs/architecture.md, "Retry policy"): 429 and
+ * 503 say Graph did not take a write; for a request that can send mail only 429 does (a sendMail answered 503 or 504
+ * can have been sent: https://learn.microsoft.com/answers/questions/5629476).
+ */
+function isRepeatable(
+  kind: 'expired-token' | 'not-processed' | 'unknown' | 'fatal',
+  status: number | undefined,
+  policy: RetryPolicy,
+): boolean {
+  if (kind === 'not-processed') return policy !== 'send' || status === 429;
+  return kind === 'unknown' && policy === 'idempotent';
+}
+
+/** JSON bodies are serialised once (the same bytes for every attempt and for the upload count); Buffers go as they are. */
+function encodeBody(body: unknown): Payload {
+  if (Buffer.isBuffer(body))
+    return { data: body, contentType: 'application/octet-stream', bytes: body.length };
+  if (body === undefined) return { data: undefined, bytes: 0 };
+  const data = JSON.stringify(body);
+  return { data, contentType: 'application/json', bytes: Buffer.byteLength(data, 'utf8') };
 }
 
 function batchHeaders(item: BatchItem): Record<string, string> | undefined {

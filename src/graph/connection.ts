@@ -11,11 +11,14 @@ import { MailApi } from './mail-api';
 import { CachedTokens, TokenProvider } from './token';
 import { TokenStore } from './token-store';
 import { RetryNotice } from './types';
+import { GRAPH_UPLOAD_LIMIT, type UploadLimit } from './upload-window';
 
 export interface ConnectionOptions extends HttpOptions {
   retry?: Partial<RetrySettings>;
   /** Where a delegated account's sign-in is kept, and under which id (the config node's). */
   signIn?: { store: TokenStore; id: string };
+  /** The upload volume the clients pace within (Graph's 150 MB per 5 minutes per app and mailbox by default). */
+  uploadLimit?: UploadLimit;
 }
 
 /** The default per-request timeout. */
@@ -23,18 +26,32 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /**
  * Reads the optional runtime tuning from Node-RED's settings.js (`o365: { timeoutMs: 60000, retry: { maxAttempts: 8,
- * baseDelayMs: 1000, maxDelayMs: 60000, maxTotalDelayMs: 180000 } }`). Unset or invalid values keep the defaults.
+ * baseDelayMs: 1000, maxDelayMs: 60000, maxTotalDelayMs: 300000 }, uploadLimit: { bytes: 150000000, windowMs:
+ * 300000 } }`; README "Optional tuning"). Unset or invalid values keep the defaults.
  */
 export function readConnectionOptions(tuning: unknown): ConnectionOptions {
-  const given = (tuning ?? {}) as { timeoutMs?: unknown; retry?: Record<string, unknown> };
-  const positive = (value: unknown) =>
-    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  const given = (tuning ?? {}) as {
+    timeoutMs?: unknown;
+    retry?: Record<string, unknown>;
+    uploadLimit?: Record<string, unknown>;
+  };
   const retry: Partial<RetrySettings> = {};
   for (const key of ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'maxTotalDelayMs'] as const) {
-    const value = positive(given.retry?.[key]);
+    const value = positiveNumber(given.retry?.[key]);
     if (value !== undefined) retry[key] = value;
   }
-  return { timeoutMs: positive(given.timeoutMs) || DEFAULT_TIMEOUT_MS, retry };
+  const bytes = positiveNumber(given.uploadLimit?.bytes);
+  const windowMs = positiveNumber(given.uploadLimit?.windowMs);
+  const uploadLimit = {
+    bytes: bytes || GRAPH_UPLOAD_LIMIT.bytes,
+    windowMs: windowMs || GRAPH_UPLOAD_LIMIT.windowMs,
+  };
+  return { timeoutMs: positiveNumber(given.timeoutMs) || DEFAULT_TIMEOUT_MS, retry, uploadLimit };
+}
+
+/** A finite number >= 0 from settings.js, else undefined (the default applies). */
+export function positiveNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /** One Entra ID application: tokens and HTTP shared by every node that uses it. */
@@ -72,6 +89,8 @@ export class Connection {
       tokens: this.tokens,
       http: this.http,
       retry: this.options.retry,
+      appId: this.account.applicationId,
+      uploadLimit: this.options.uploadLimit,
       onRetry,
     });
   }

@@ -44,6 +44,16 @@ export const ErrorCodes = {
   signInFailed: 'SignInFailed',
   /** The encrypted store of a delegated sign-in exists but cannot be read (other credentialSecret, damaged). */
   tokenStoreUnreadable: 'TokenStoreUnreadable',
+  /**
+   * Graph asked (Retry-After) for a longer wait than the request may still wait (`o365.retry.maxTotalDelayMs`): it
+   * fails at once instead of retrying early (`retryAfterMs` holds what Graph asked).
+   */
+  retryAfterTooLong: 'RetryAfterTooLong',
+  /**
+   * A request waits for room in the mailbox's upload volume (150 MB per 5 minutes per app and mailbox; a RetryNotice
+   * code), or would have to wait longer than `o365.retry.maxTotalDelayMs` (an error: `retryAfterMs` is the wait).
+   */
+  uploadLimit: 'UploadLimit',
 } as const;
 
 /** Why a mail was not sent, or may not have been (`SendError.code`). */
@@ -56,6 +66,13 @@ export const SendErrorCodes = {
   outcomeUnknown: 'OutcomeUnknown',
   /** The node stopped before the mail was sent. */
   closed: 'Closed',
+  /** More internetMessageHeaders than Graph takes (`count`, `max`); refused before any request, nothing was sent. */
+  tooManyHeaders: 'TooManyHeaders',
+  /**
+   * Larger than the maximum message size: found by the node before any request (`count` and `max` in bytes), or
+   * refused by Exchange (Graph's ErrorMessageSizeExceeded). Nothing was sent.
+   */
+  messageTooLarge: 'MessageTooLarge',
 } as const;
 
 /** Why an action on an existing mail was not done, or may not have been (`ActionError.code`). */
@@ -100,6 +117,13 @@ export const GraphCodes = {
     'ErrorRestrictionTooComplex',
     'Request_UnsupportedQuery',
   ] as readonly string[],
+  /**
+   * Exchange refuses an item over the mailbox's maximum message size (MaxSendSize), at the request that crosses it:
+   * sendMail, a draft, an attachment or an upload chunk (test/simulator/README.md, Fidelity).
+   */
+  messageSizeExceeded: 'ErrorMessageSizeExceeded',
+  /** /send of an item that is no longer a draft (it was sent already). */
+  notADraft: 'ErrorInvalidOperation',
   /** A subscription's notification URL failed Graph's validation request (400; also when it timed out). */
   subscriptionValidation: 'ValidationError',
   /**

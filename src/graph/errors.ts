@@ -374,16 +374,58 @@ export function networkError(err: unknown): NetworkError {
   });
 }
 
-/** A request that may have had an effect got no clear answer; of the same class as its cause. */
+/**
+ * A request that may have had an effect got no clear answer; of the same class as its cause, keeping its status and
+ * Retry-After (a caller that finds out the request did nothing repeats it no earlier than Graph asked).
+ */
 export function outcomeUnknown(cause: O365Error): O365Error {
   const details: ErrorDetails = {
     code: ErrorCodes.outcomeUnknown,
     reason: 'outcome-unknown',
     status: cause.status,
     requestId: cause.requestId,
+    retryAfterMs: cause.retryAfterMs,
+    // What happened, in the cause's words ("Graph did not answer in time"), for callers that describe it.
+    serviceMessage: cause.hint ?? cause.serviceMessage,
     hint: `Graph may or may not have done it (${cause.hint ?? cause.code}); it was not repeated, so nothing happens twice`,
   };
   return cause instanceof NetworkError ? new NetworkError(details) : new GraphError(details);
+}
+
+/**
+ * Graph asked for a longer wait (Retry-After) than the request may still wait: failing now is better than retrying
+ * early, since Graph keeps counting a throttled client's requests. `retryAfterMs` is what Graph asked.
+ */
+export function retryAfterTooLong(cause: O365Error, boundMs: number): GraphError {
+  const asked = Math.ceil((cause.retryAfterMs ?? 0) / 1000);
+  return new GraphError({
+    code: ErrorCodes.retryAfterTooLong,
+    reason: 'throttled',
+    status: cause.status,
+    requestId: cause.requestId,
+    retryAfterMs: cause.retryAfterMs,
+    serviceMessage: cause.serviceMessage,
+    hint:
+      `Graph asked to wait ${asked} s before trying again (${cause.code}), longer than the ${seconds(boundMs)} s ` +
+      'a request may wait in all (o365.retry.maxTotalDelayMs in settings.js); it was not retried early',
+  });
+}
+
+/** The mailbox's upload volume (150 MB per 5 minutes per app) would need a longer wait than the request may wait. */
+export function uploadLimitTooLong(waitMs: number, boundMs: number, mailbox: string | undefined): GraphError {
+  return new GraphError({
+    code: ErrorCodes.uploadLimit,
+    reason: 'throttled',
+    retryAfterMs: waitMs,
+    hint:
+      `Graph takes at most 150 MB of uploads per 5 minutes per app and mailbox; ${mailbox ?? 'the mailbox'} ` +
+      `would have room in ${seconds(waitMs)} s, longer than the ${seconds(boundMs)} s a request may wait in all ` +
+      '(o365.retry.maxTotalDelayMs in settings.js)',
+  });
+}
+
+function seconds(ms: number): number {
+  return Math.ceil(ms / 1000);
 }
 
 /** Anything thrown, as an O365Error (unknown failures keep their text). */

@@ -210,7 +210,7 @@ export class MailApi {
           method: 'POST',
           path,
           body: { displayName: name },
-          retry: 'send',
+          retry: 'write',
           signal,
           permission: 'Mail.ReadWrite',
         }),
@@ -504,7 +504,7 @@ export class MailApi {
    * A copy is not repeated when its outcome is unknown (it would make a second copy); everything else is idempotent.
    */
   async perform(operations: MessageOperation[], signal?: AbortSignal): Promise<MessageOperationResult[]> {
-    const retry = operations.some((op) => op.action === 'copy') ? ('send' as const) : ('idempotent' as const);
+    const retry = operations.some((op) => op.action === 'copy') ? ('write' as const) : ('idempotent' as const);
     const writes = operations.some((op) => op.method !== 'GET');
     const permission = writes ? ('Mail.ReadWrite' as const) : ('Mail.Read' as const);
     if (operations.length === 1) {
@@ -550,7 +550,7 @@ export class MailApi {
     return op.action ? `${path}/${op.action}` : path;
   }
 
-  /** POST sendMail: one request, never repeated when its outcome is unknown. */
+  /** POST sendMail: repeated by the client only after 429; any other unclear end is the send engine's to settle. */
   async sendMail(body: object, signal?: AbortSignal): Promise<void> {
     await this.client.request(
       this.req({
@@ -574,7 +574,7 @@ export class MailApi {
         method: 'POST',
         path: `${this.user}/messages`,
         body: message,
-        retry: 'send',
+        retry: 'write',
         signal,
         permission: 'Mail.ReadWrite',
       }),
@@ -589,7 +589,7 @@ export class MailApi {
         method: 'POST',
         path: `${this.user}/messages/${pathSegment(draftId)}/attachments`,
         body: attachment,
-        retry: 'send',
+        retry: 'write',
         signal,
         permission: 'Mail.ReadWrite',
       }),
@@ -616,7 +616,7 @@ export class MailApi {
         method: 'POST',
         path: `${this.user}/messages/${pathSegment(draftId)}/attachments/createUploadSession`,
         body: { AttachmentItem: item },
-        retry: 'send',
+        retry: 'write',
         signal,
         permission: 'Mail.ReadWrite',
       }),
@@ -625,8 +625,8 @@ export class MailApi {
     const total = attachment.content.length;
     for (let start = 0; start < total; start += chunkBytes) {
       const end = Math.min(start + chunkBytes, total);
-      // The upload URL carries its own authorization: no bearer token, and no mailbox slot
-      // (it is not a Graph operation on the mailbox).
+      // The upload URL carries its own authorization: no bearer token, and no mailbox slot (it is not a Graph
+      // operation on the mailbox); its bytes count towards the mailbox's upload volume all the same.
       await this.client.request({
         method: 'PUT',
         path: uploadUrl,
@@ -636,13 +636,15 @@ export class MailApi {
           'Content-Range': `bytes ${start}-${end - 1}/${total}`,
           'Content-Type': 'application/octet-stream',
         },
-        retry: 'send',
+        mailbox: this.mailbox,
+        slots: 0,
+        retry: 'write',
         signal,
       });
     }
   }
 
-  /** Sends a draft. */
+  /** Sends a draft (repeated by the client only after 429, as sendMail). */
   async sendDraft(draftId: string, signal?: AbortSignal): Promise<void> {
     await this.client.request(
       this.req({

@@ -61,7 +61,7 @@ export class SubscriptionApi {
       method: 'POST',
       path: '/subscriptions',
       body: subscription,
-      retry: 'send',
+      retry: 'write',
       permission: 'Mail.Read',
       signal,
     });

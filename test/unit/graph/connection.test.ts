@@ -275,15 +275,100 @@ describe('Graph access layer', function () {
       connection.close();
     });
 
-    it('retries a send that Graph throttled (it was not processed) and sends it once', async () => {
+    it('retries a send that Graph throttled (429: it was not processed) and sends it once', async () => {
       const connection = new Connection(settings(), FAST);
-      sim.throttleNext(1, { retryAfter: 0, match: { operation: 'sendMail' } });
-      sim.failNext(1, 503, { retryAfter: 0, match: { operation: 'sendMail' } });
+      sim.throttleNext(2, { retryAfter: 0, match: { operation: 'sendMail' } });
       const before = sim.sent.length;
       await connection.mailbox(MAILBOX).sendMail({
         message: { subject: 'once', toRecipients: [{ emailAddress: { address: 'x@example.org' } }] },
       });
       assert.equal(sim.sent.length - before, 1);
+      connection.close();
+    });
+
+    it('never repeats a send answered 503 (it may have gone): OutcomeUnknown keeps the status and Retry-After', async () => {
+      const connection = new Connection(settings(), FAST);
+      sim.failAfterNext(1, 503, { retryAfter: 7, match: { operation: 'sendMail' } });
+      const before = sim.sent.length;
+      const err = await rejection(
+        connection.mailbox(MAILBOX).sendMail({
+          message: { subject: 'went', toRecipients: [{ emailAddress: { address: 'x@example.org' } }] },
+        }),
+      );
+      assert.equal(err.code, 'OutcomeUnknown');
+      assert.equal(err.status, 503);
+      assert.equal(err.retryAfterMs, 7000);
+      assert.equal(sim.sent.length - before, 1, 'processed once, never repeated');
+      connection.close();
+    });
+
+    it('repeats a write that sends no mail (a draft) after 503, as Graph asks', async () => {
+      const connection = new Connection(settings(), FAST);
+      sim.failNext(1, 503, { retryAfter: 0, match: { operation: 'createDraft' } });
+      const draft = await connection.mailbox(MAILBOX).createDraft({ subject: 'draft after 503' });
+      assert.ok(draft.id);
+      assert.equal(sim.requests.filter((r) => r.operation === 'createDraft').length, 2);
+      connection.close();
+    });
+
+    it("waits Graph's whole Retry-After, also beyond maxDelayMs", async () => {
+      const notices: number[] = [];
+      const connection = new Connection(settings(), { retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+      const api = connection.mailbox(
+        MAILBOX,
+        connection.client((n) => notices.push(n.delayMs)),
+      );
+      sim.throttleNext(1, { retryAfter: 1 });
+      const started = Date.now();
+      await api.probe();
+      assert.deepEqual(notices, [1000]);
+      assert.ok(Date.now() - started >= 990, 'no early retry');
+      connection.close();
+    });
+
+    it('fails at once with RetryAfterTooLong when Graph asks for more than maxTotalDelayMs', async () => {
+      const connection = new Connection(settings(), { retry: { baseDelayMs: 5, maxTotalDelayMs: 2000 } });
+      sim.throttleNext(1, { retryAfter: 120 });
+      const started = Date.now();
+      const err = await rejection(connection.mailbox(MAILBOX).probe());
+      assert.ok(Date.now() - started < 1000, 'did not wait');
+      assert.equal(err.code, 'RetryAfterTooLong');
+      assert.equal(err.retryAfterMs, 120_000);
+      assert.equal(err.status, 429);
+      assert.match(err.message, /asked to wait 120 s/);
+      assert.match(err.message, /2 s a request may wait in all \(o365\.retry\.maxTotalDelayMs/);
+      assert.equal(sim.requests.filter((r) => r.operation === 'getFolder').length, 1);
+      connection.close();
+    });
+
+    it('retries throttled $batch items after their whole Retry-After', async () => {
+      const folder = sim.addFolder(MAILBOX, 'inbox', `batch-wait-${Date.now()}`);
+      const ids = sim.seedMessages(MAILBOX, folder, 3);
+      sim.throttleNext(1, { retryAfter: 1, match: { operation: 'patchMessage', inBatch: true } });
+      const connection = new Connection(settings(), { retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+      const started = Date.now();
+      const results = await connection.mailbox(MAILBOX).acknowledge(ids, 'read');
+      assert.ok(results.every((r) => r.ok));
+      assert.ok(Date.now() - started >= 990, 'the item waited its Retry-After');
+      connection.close();
+    });
+
+    it('paces PATCH/POST/PUT bodies within the upload window of the app and mailbox, telling the wait', async () => {
+      const window = { bytes: 300_000, windowMs: 1500 };
+      sim.setUploadLimit(window);
+      const notices: { code: string; delayMs: number }[] = [];
+      const connection = new Connection(settings(), { ...FAST, uploadLimit: window });
+      const api = connection.mailbox(
+        MAILBOX,
+        connection.client((n) => notices.push(n)),
+      );
+      const body = { subject: 'x', body: { contentType: 'text', content: 'y'.repeat(120_000) } };
+      for (let i = 0; i < 3; i++) await api.createDraft(body);
+      assert.equal(sim.counters.throttled, 0, 'Graph never refused a body');
+      assert.equal(notices.length, 1);
+      assert.equal(notices[0].code, 'UploadLimit');
+      assert.ok(notices[0].delayMs > 1000, `waited ${notices[0].delayMs} ms for the window`);
+      sim.setUploadLimit({ bytes: 157286400, windowMs: 300_000 });
       connection.close();
     });
 
