@@ -6,8 +6,10 @@
 import type { GraphClient } from './graph/client';
 import type { Connection } from './graph/connection';
 import { MAILBOX_CONCURRENCY } from './graph/limiter';
+import type { RetryNotice } from './graph/types';
 import { asSendError, badInput, closedBeforeSending, SendError } from './send/errors';
 import { MailOutSettings, prepareSend } from './send/input';
+import { readSendTuning, type SendTuning } from './send/limits';
 import { SendQueue } from './send/queue';
 import { Sender, SendResult, sentFields } from './send/sender';
 import { catalogueText } from './red/catalogue';
@@ -45,6 +47,7 @@ class MailOutNode {
   private readonly problem: string | undefined;
   private readonly queue: SendQueue<Job>;
   private readonly senders = new Map<string, Sender>();
+  private readonly tuning: SendTuning;
   private connection: Connection | undefined;
   private client: GraphClient | undefined;
   private sent = 0;
@@ -56,6 +59,7 @@ class MailOutNode {
     config: MailOutProperties,
   ) {
     this.account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
+    this.tuning = readSendTuning(RED.settings?.o365);
     try {
       this.settings = readMailOutSettings(withOwnMailbox(config, !!this.account?.delegated));
     } catch (err) {
@@ -137,17 +141,17 @@ class MailOutNode {
     const connection = account.connection();
     if (connection !== this.connection || !this.client) {
       this.connection = connection;
-      this.client = connection.client((notice) => {
-        const status = retryStatus(this.RED, notice);
-        if (status) this.node.status(status);
-      });
+      this.client = connection.client((notice) => this.showRetry(notice));
       this.senders.clear();
     }
     const key = mailbox.toLowerCase();
     let sender = this.senders.get(key);
     if (!sender) {
       if (this.senders.size >= MAX_CACHED_MAILBOXES) this.senders.clear();
-      sender = new Sender(connection.mailbox(mailbox, this.client));
+      sender = new Sender(connection.mailbox(mailbox, this.client), {
+        ...this.tuning,
+        onRetry: (notice) => this.showRetry(notice),
+      });
       this.senders.set(key, sender);
     }
     return sender;
@@ -176,6 +180,12 @@ class MailOutNode {
     } else {
       this.node.status({});
     }
+  }
+
+  /** "throttled, retrying in Ns" while the client or the sender waits (Retry-After, upload room, a /send to repeat). */
+  private showRetry(notice: RetryNotice): void {
+    const status = retryStatus(this.RED, notice);
+    if (status) this.node.status(status);
   }
 
   private showProblem(reason: string): void {

@@ -20,6 +20,8 @@ export interface GraphOutgoingMessage {
   from?: GraphRecipient;
   importance?: Importance;
   internetMessageHeaders?: { name: string; value: string }[];
+  /** Set by the send engine, so it can find the mail again (src/send/repeat.ts). */
+  internetMessageId?: string;
 }
 
 /** Already resolved by the node (TypedInputs evaluated, fallbacks such as msg.topic / msg.to applied). */
@@ -49,12 +51,20 @@ export interface OutgoingMail {
   warnings: string[];
 }
 
-/** Graph's request body limit. */
-export const SEND_MAIL_LIMIT_BYTES = 4 * 1024 * 1024;
+/** Graph's documented request body limit (4 MB). */
+export const GRAPH_REQUEST_LIMIT_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest JSON request the node plans (3.75 MiB): 256 KiB under Graph's 4 MiB, because Graph can refuse a body
+ * just under 4 MB (413; its "4 MB" may be 4,000,000 bytes, and what a gateway counts is not documented). Requests
+ * larger than this go by draft, attachment POSTs and upload sessions.
+ */
+export const SEND_MAIL_LIMIT_BYTES = GRAPH_REQUEST_LIMIT_BYTES - 256 * 1024;
 /** Attachments of 3 MB and more go by upload session. */
 export const UPLOAD_SESSION_THRESHOLD = 3 * 1024 * 1024;
-/** Tenant maximum message size. */
+/** Exchange Online's largest maximum message size (an admin can raise MaxSendSize up to it). */
 export const MAX_MESSAGE_BYTES = 150 * 1024 * 1024;
+/** What the headers of a mail add to its size, as the node estimates it. */
+const HEADER_ALLOWANCE_BYTES = 1024;
 
 const FILE_ATTACHMENT = '#microsoft.graph.fileAttachment';
 const HEADER_NAME = /^x-[!#$%&'*+.^_`|~0-9a-z-]+$/i;
@@ -247,27 +257,35 @@ export function fileAttachmentSize(a: OutgoingAttachment): number {
 }
 
 /**
- * 'sendMail' when the whole request fits 4 MB; else 'draft', with attachments split into small (under 3 MB, each POSTed)
- * and large (upload session). Throws when the mail exceeds MAX_MESSAGE_BYTES or its text alone exceeds 4 MB.
+ * The size Exchange holds the mail to against the maximum message size (MaxSendSize): its MIME size, in which
+ * attachments are base64-encoded ("Base64 encoding increases the size of the message by approximately 33%",
+ * Exchange's message-size-limits page), plus about 1 KB of headers. Computed, never encoded.
+ */
+export function messageSize(mail: OutgoingMail): number {
+  const m = mail.message;
+  return (
+    HEADER_ALLOWANCE_BYTES +
+    Buffer.byteLength(m.subject, 'utf8') +
+    Buffer.byteLength(m.body.content, 'utf8') +
+    mail.attachments.reduce((n, a) => n + base64Length(a.content.length), 0)
+  );
+}
+
+/**
+ * 'sendMail' when the whole request fits SEND_MAIL_LIMIT_BYTES; else 'draft', with attachments split into small
+ * (under 3 MB, inside the draft or POSTed) and large (upload session). Throws when the text alone is too large for
+ * one request. The maximum message size is the send engine's to check (it knows the tenant's limit).
  */
 export function planSend(
   mail: OutgoingMail,
   saveToSentItems: boolean,
 ): { path: 'sendMail' } | { path: 'draft'; small: OutgoingAttachment[]; large: OutgoingAttachment[] } {
-  const total =
-    Buffer.byteLength(mail.message.body.content, 'utf8') +
-    mail.attachments.reduce((n, a) => n + a.content.length, 0);
-  if (total > MAX_MESSAGE_BYTES) {
-    throw new RangeError(
-      `mail is ${total} bytes, more than the ${MAX_MESSAGE_BYTES} bytes (150 MB) Graph accepts`,
-    );
-  }
   if (sendMailRequestSize(mail, saveToSentItems) <= SEND_MAIL_LIMIT_BYTES) return { path: 'sendMail' };
   const draftSize = Buffer.byteLength(JSON.stringify(mail.message), 'utf8');
   if (draftSize > SEND_MAIL_LIMIT_BYTES) {
     throw new RangeError(
-      `the mail's body and headers are ${draftSize} bytes, more than the 4 MB Graph accepts in one request; ` +
-        'send large content as an attachment',
+      `the mail's body and headers are ${draftSize} bytes, more than the ${SEND_MAIL_LIMIT_BYTES} bytes the node ` +
+        'sends in one request (Graph takes at most 4 MB); send large content as an attachment',
     );
   }
   const small: OutgoingAttachment[] = [];

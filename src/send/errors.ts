@@ -20,6 +20,10 @@ export interface SendFailure {
   recipients?: string;
   /** An unknown outcome on the draft path: if the mail was not sent, the draft is still in Drafts. */
   draftKept?: boolean;
+  /** TooManyHeaders: the headers counted; MessageTooLarge: the mail's size in bytes (unknown when Graph refused it). */
+  count?: number;
+  /** The limit `count` went over: 5 headers, or the maximum message size in bytes. */
+  max?: number;
 }
 
 /** A mail that did not go, or may not have gone, with the Microsoft 365 error behind it when there is one. */
@@ -29,6 +33,8 @@ export class SendError extends Error implements SendFailure {
   readonly problem: string;
   readonly recipients?: string;
   readonly draftKept?: boolean;
+  readonly count?: number;
+  readonly max?: number;
   /** The settings, sign-in, network or Graph error that caused it (for the status reason and account problems). */
   readonly o365Error?: O365Error;
 
@@ -39,6 +45,8 @@ export class SendError extends Error implements SendFailure {
     this.problem = failure.problem;
     this.recipients = failure.recipients;
     this.draftKept = failure.draftKept;
+    this.count = failure.count;
+    this.max = failure.max;
     this.outcome = failure.code === SendErrorCodes.outcomeUnknown ? 'unknown' : 'not-sent';
     if (cause instanceof O365Error) this.o365Error = cause;
   }
@@ -56,9 +64,41 @@ export function sendErrorText(failure: SendFailure): string {
     }
     case SendErrorCodes.closed:
       return to ? `mail${to} not sent: ${failure.problem}` : `${failure.problem}; the mail was not sent`;
+    case SendErrorCodes.tooManyHeaders:
+      return (
+        `the mail has ${failure.count} internet message headers, and Graph takes at most ${failure.max} ` +
+        '(counted: the X- headers of msg.headers the node keeps, and any header the node adds); nothing was sent'
+      );
+    case SendErrorCodes.messageTooLarge:
+      return messageTooLargeText(failure, to);
     default:
       return `mail${to} not sent: ${failure.problem}`;
   }
+}
+
+/** Over the maximum message size: found by the node (count and max known) or by Exchange (Graph's answer). */
+function messageTooLargeText(failure: SendFailure, to: string): string {
+  const admin =
+    "an Exchange admin can raise the sending mailbox's MaxSendSize (35 MB by default, up to 150 MB: " +
+    "Set-Mailbox -MaxSendSize, or the mailbox plan) and the recipients' MaxReceiveSize, then set " +
+    'o365.maxMessageSizeMB in settings.js to match';
+  if (failure.count !== undefined && failure.max !== undefined) {
+    return (
+      `the mail${to} is ${megabytes(failure.count)} MB (attachments count a third larger, as Exchange holds them ` +
+      `base64-encoded), more than the maximum message size of ${megabytes(failure.max)} MB set for the tenant ` +
+      `(o365.maxMessageSizeMB in settings.js); ${admin}; nothing was sent`
+    );
+  }
+  return (
+    `mail${to} not sent: Exchange refused it as larger than the mailbox's maximum message size ` +
+    `(MaxSendSize; ${failure.problem}); ${admin}`
+  );
+}
+
+/** Bytes in Exchange's megabytes (MiB), one decimal when under 10. */
+function megabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return mb < 10 ? String(Math.round(mb * 10) / 10) : String(Math.round(mb));
 }
 
 /** Bad input: names the problem; nothing was sent. */

@@ -1,12 +1,15 @@
 /**
- * Sends one mail through Graph by the cheapest safe path: one `sendMail` while the request fits 4 MB, else a draft
- * (small attachments inside it or POSTed, large ones by upload session), then `/send`. Nothing is ever sent twice:
- * only the final request can send, and when its outcome is unknown it is not repeated.
+ * Sends one mail through Graph by the cheapest safe path: one `sendMail` while the request fits (SEND_MAIL_LIMIT_BYTES),
+ * else a draft (small attachments inside it or POSTed, large ones by upload session), then `/send`. Nothing is ever
+ * sent twice: only the final request can send, Graph's limits are checked before the first request, and a final
+ * request without a clear answer is repeated only when src/send/repeat.ts proves the mail did not go.
  */
-import { sleep } from '../graph/client';
-import { ErrorCodes, SendErrorCodes } from '../graph/error-codes';
-import { messageOf, O365Error } from '../graph/errors';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_RETRY, sleep } from '../graph/client';
+import { ErrorCodes, GraphCodes, SendErrorCodes } from '../graph/error-codes';
+import { GraphError, messageOf } from '../graph/errors';
 import type { MailApi } from '../graph/mail-api';
+import type { RetryNotice } from '../graph/types';
 import type { OutgoingAttachment } from '../mail/attachments';
 import {
   fileAttachmentBody,
@@ -18,6 +21,15 @@ import {
   type OutgoingMail,
 } from '../mail/outbound';
 import { badInput, describeRecipients, SendError } from './errors';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SENT_ITEMS_WAIT_MS, mailOverLimit } from './limits';
+import {
+  decideRepeat,
+  describeUnclear,
+  isDraftGone,
+  isUnclear,
+  SendChecker,
+  type SendEvidence,
+} from './repeat';
 
 /** The `msg.o365` of a sent mail (README.md, o365-mail-out "Output message"). */
 export function sentFields(mailbox: string, result: SendResult): Record<string, unknown> {
@@ -51,7 +63,7 @@ export interface SendResult {
   path: 'sendMail' | 'draft';
   /** Whether a copy stays in the sender's Sent Items. */
   savedToSentItems: boolean;
-  /** Known on the draft path only (sendMail answers 202 without one). */
+  /** The mail's Internet message id (the node chooses it, so it is known on both paths). */
   internetMessageId?: string;
   attachments: number;
   warnings: string[];
@@ -60,10 +72,21 @@ export interface SendResult {
 export interface SenderOptions {
   /** Longest time spent deleting a failed draft or an unwanted Sent Items copy (default 15 s). */
   cleanupTimeoutMs?: number;
-  /** Waits before each look for the Sent Items copy, which Exchange files a moment after /send. */
+  /** Waits before each look for the Sent Items copy to delete with save off, which Exchange files a moment after /send. */
   sentCopyDelaysMs?: number[];
+  /** The tenant's maximum message size in bytes (default 35 MB; src/send/limits.ts reads settings.js). */
+  maxMessageBytes?: number;
+  /** How long a send of unclear outcome is looked for in Sent Items (default 30 s). */
+  sentItemsWaitMs?: number;
+  /** Longest wait in all before repeating a /send Graph did not take (default 5 min), and the most /send requests (8). */
+  maxWaitMs?: number;
+  maxAttempts?: number;
+  /** The first wait before repeating a /send when Graph gave no Retry-After (default 1 s; doubles). */
+  baseDelayMs?: number;
   /** Told the step the draft path is on, for status displays. */
   onStep?: (step: DraftStep) => void;
+  /** Told before the sender waits to repeat a /send, so the node can show "throttled, retrying in Ns". */
+  onRetry?: (notice: RetryNotice) => void;
 }
 
 export type DraftStep =
@@ -75,6 +98,7 @@ const DEFAULT_SENT_COPY_DELAYS_MS = [0, 500, 1000, 2000, 4000, 8000];
 export class Sender {
   private readonly cleanupTimeoutMs: number;
   private readonly sentCopyDelaysMs: number[];
+  private readonly checker: SendChecker;
 
   constructor(
     private readonly api: SendApi,
@@ -82,6 +106,7 @@ export class Sender {
   ) {
     this.cleanupTimeoutMs = options.cleanupTimeoutMs ?? 15_000;
     this.sentCopyDelaysMs = options.sentCopyDelaysMs ?? DEFAULT_SENT_COPY_DELAYS_MS;
+    this.checker = new SendChecker(api, options.sentItemsWaitMs ?? DEFAULT_SENT_ITEMS_WAIT_MS);
   }
 
   /**
@@ -89,14 +114,17 @@ export class Sender {
    * way is deleted), `outcome: 'unknown'` when Graph may have sent it (it is never sent again).
    */
   async send(mail: OutgoingMail, save: boolean, signal?: AbortSignal): Promise<SendResult> {
+    const over = mailOverLimit(mail, this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    if (over) throw over;
     let plan: ReturnType<typeof planSend>;
     try {
       plan = planSend(mail, save);
     } catch (err) {
       throw badInput(messageOf(err));
     }
-    if (plan.path === 'sendMail') return this.sendInOneRequest(mail, save, signal);
-    return this.sendByDraft(mail, save, plan.small, plan.large, signal);
+    const stamped = withMessageId(mail, this.api.mailbox);
+    if (plan.path === 'sendMail') return this.sendInOneRequest(stamped, save, signal);
+    return this.sendByDraft(stamped, save, plan.small, plan.large, signal);
   }
 
   private async sendInOneRequest(
@@ -104,16 +132,25 @@ export class Sender {
     save: boolean,
     signal?: AbortSignal,
   ): Promise<SendResult> {
+    const warnings = [...mail.warnings];
+    const internetMessageId = mail.message.internetMessageId as string;
     try {
       await this.api.sendMail(sendMailRequestBody(mail, save), signal);
     } catch (err) {
-      throw this.sendFailure(mail, err, signal, false);
+      if (!isUnclear(err) || signal?.aborted) throw this.sendFailure(mail, err, signal, false);
+      const target = save
+        ? ({ kind: 'sent-items', internetMessageId } as const)
+        : ({ kind: 'untraceable' } as const);
+      const evidence = await this.checker.check(target, signal);
+      if (decideRepeat(evidence) !== 'sent') throw this.unknownOutcome(mail, err, evidence, false);
+      warnings.push(foundAfter(err));
     }
     return {
       path: 'sendMail',
       savedToSentItems: save,
+      internetMessageId,
       attachments: mail.attachments.length,
-      warnings: [...mail.warnings],
+      warnings,
     };
   }
 
@@ -133,6 +170,7 @@ export class Sender {
     } catch (err) {
       throw this.notSent(mail, 'could not create the draft', err, signal);
     }
+    draft.internetMessageId ??= mail.message.internetMessageId;
     try {
       await this.completeDraft(draft, posted, large, save, signal);
     } catch (err) {
@@ -140,15 +178,13 @@ export class Sender {
       throw this.notSent(mail, 'could not attach the files to the draft', err, signal);
     }
     this.options.onStep?.('send-draft');
-    try {
-      await this.api.sendDraft(draft.id, signal);
-    } catch (err) {
-      const failure = this.sendFailure(mail, err, signal, true);
-      // A draft that surely was not sent is clutter; one that may have been sent is left as evidence.
-      if (failure.outcome === 'not-sent') await this.deleteDraft(draft.id);
-      throw failure;
-    }
     const warnings = [...mail.warnings];
+    const confirmed = await this.sendTheDraft(
+      mail,
+      draft as { id: string; internetMessageId: string },
+      signal,
+    );
+    if (confirmed) warnings.push(confirmed);
     let savedToSentItems = true;
     if (!save) {
       this.options.onStep?.('remove-sent-copy');
@@ -163,6 +199,59 @@ export class Sender {
       attachments: mail.attachments.length,
       warnings,
     };
+  }
+
+  /**
+   * `/send` of the draft; after an unclear answer the draft's state decides (src/send/repeat.ts): gone and in Sent
+   * Items means sent, still a draft means `/send` of the same draft again (a draft is sent once), else unknown.
+   * Resolves with a warning when the mail was found sent after an unclear answer.
+   */
+  private async sendTheDraft(
+    mail: OutgoingMail,
+    draft: { id: string; internetMessageId: string },
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    const maxAttempts = this.options.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
+    const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_RETRY.maxTotalDelayMs;
+    let waited = 0;
+    for (let attempt = 1; ; attempt++) {
+      let err: unknown;
+      try {
+        await this.api.sendDraft(draft.id, signal);
+        return attempt === 1 ? undefined : `sent when /send of its draft was repeated (attempt ${attempt})`;
+      } catch (caught) {
+        err = caught;
+      }
+      // The first answer can be trusted when it refuses; a repeat's refusal may mean the earlier /send went after all.
+      const refused = !isUnclear(err) && !(attempt > 1 && isDraftGone(err));
+      if (signal?.aborted || refused) {
+        const failure = this.sendFailure(mail, err, signal, true);
+        // A draft that surely was not sent is clutter; one that may have been sent is left as evidence.
+        if (failure.outcome === 'not-sent') await this.deleteDraft(draft.id);
+        throw failure;
+      }
+      const target = {
+        kind: 'draft',
+        draftId: draft.id,
+        internetMessageId: draft.internetMessageId,
+      } as const;
+      const evidence = await this.checker.check(target, signal);
+      const decision = decideRepeat(evidence);
+      if (decision === 'sent') return foundAfter(err);
+      const delayMs = retryDelay(err, attempt, this.options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs);
+      if (decision !== 'repeat' || attempt >= maxAttempts || waited + delayMs > maxWaitMs) {
+        throw this.unknownOutcome(mail, err, evidence, true);
+      }
+      waited += delayMs;
+      this.options.onRetry?.({
+        attempt,
+        delayMs,
+        status: err instanceof GraphError ? err.status : undefined,
+        code: ErrorCodes.outcomeUnknown,
+        mailbox: this.api.mailbox,
+      });
+      await sleep(delayMs, signal);
+    }
   }
 
   /** Adds the attachments that were not in the createDraft request: small ones by POST, large ones by session. */
@@ -188,7 +277,7 @@ export class Sender {
     }
   }
 
-  /** The error for a failed send request: unknown outcome unless Graph clearly refused it. */
+  /** The error for a send request Graph answered clearly, or that the node stopped: not sent, unless unclear. */
   private sendFailure(
     mail: OutgoingMail,
     err: unknown,
@@ -196,18 +285,28 @@ export class Sender {
     draft: boolean,
   ): SendError {
     const recipients = recipientsOf(mail);
-    const unknown =
-      (err instanceof O365Error && err.code === ErrorCodes.outcomeUnknown) ||
-      signal?.aborted ||
-      !(err instanceof O365Error);
-    if (unknown) {
-      const problem = signal?.aborted ? 'the node stopped while sending' : messageOf(err);
+    if (signal?.aborted || isUnclear(err)) {
+      const problem = signal?.aborted ? 'the node stopped while sending' : describeUnclear(err);
       return new SendError(
         { code: SendErrorCodes.outcomeUnknown, problem, recipients, draftKept: draft },
         err,
       );
     }
-    return new SendError({ code: SendErrorCodes.failed, problem: messageOf(err), recipients }, err);
+    return refusal(messageOf(err), recipients, err);
+  }
+
+  /** "May or may not have been sent": what the node found out, and it is never repeated. */
+  private unknownOutcome(
+    mail: OutgoingMail,
+    err: unknown,
+    evidence: SendEvidence,
+    draft: boolean,
+  ): SendError {
+    const problem = `${describeUnclear(err)}; ${evidenceText(evidence)}`;
+    return new SendError(
+      { code: SendErrorCodes.outcomeUnknown, problem, recipients: recipientsOf(mail), draftKept: draft },
+      err,
+    );
   }
 
   private notSent(mail: OutgoingMail, step: string, err: unknown, signal?: AbortSignal): SendError {
@@ -215,10 +314,7 @@ export class Sender {
     if (signal?.aborted) {
       return new SendError({ code: SendErrorCodes.closed, problem: 'the node stopped', recipients }, err);
     }
-    return new SendError(
-      { code: SendErrorCodes.failed, problem: `${step}: ${messageOf(err)}`, recipients },
-      err,
-    );
+    return refusal(`${step}: ${messageOf(err)}`, recipients, err);
   }
 
   /** Best effort and bounded: a failed draft must not stay in Drafts, nor hold up the node for long. */
@@ -284,4 +380,47 @@ function recipientsOf(mail: OutgoingMail): string {
   const m = mail.message;
   const all = [...m.toRecipients, ...m.ccRecipients, ...m.bccRecipients].map((r) => r.emailAddress.address);
   return describeRecipients(all);
+}
+
+/** The mail with an Internet message id of the node's choosing, so the node can find it again. */
+function withMessageId(mail: OutgoingMail, mailbox: string): OutgoingMail {
+  const at = mailbox.lastIndexOf('@');
+  const domain = at > 0 ? mailbox.slice(at + 1).toLowerCase() : 'o365-mail-out.invalid';
+  return { ...mail, message: { ...mail.message, internetMessageId: `<${randomUUID()}@${domain}>` } };
+}
+
+/** A clear refusal: not sent. Exchange's ErrorMessageSizeExceeded says which limit, in words of its own. */
+function refusal(problem: string, recipients: string, err: unknown): SendError {
+  const tooLarge = err instanceof GraphError && err.code === GraphCodes.messageSizeExceeded;
+  const code = tooLarge ? SendErrorCodes.messageTooLarge : SendErrorCodes.failed;
+  return new SendError({ code, problem: tooLarge ? messageOf(err) : problem, recipients }, err);
+}
+
+/** The wait before repeating a /send: Graph's Retry-After in full, else the base backoff, doubling. */
+function retryDelay(err: unknown, attempt: number, baseDelayMs: number): number {
+  const asked = err instanceof GraphError ? err.retryAfterMs : undefined;
+  return asked ?? baseDelayMs * 2 ** Math.min(attempt - 1, 8);
+}
+
+/** The warning of a mail found sent after an unclear answer. */
+function foundAfter(err: unknown): string {
+  return `${describeUnclear(err)}, but the mail was found in Sent Items: it was sent once`;
+}
+
+/** What the node found out, for "may or may not have been sent (...)". */
+function evidenceText(evidence: SendEvidence): string {
+  switch (evidence.kind) {
+    case 'not-in-sent-items':
+      return evidence.draftGone
+        ? `its draft left Drafts but was not in Sent Items after ${Math.ceil(evidence.lookedForMs / 1000)} s`
+        : `not in Sent Items after ${Math.ceil(evidence.lookedForMs / 1000)} s`;
+    case 'untraceable':
+      return 'with save off there is no Sent Items copy to look for';
+    case 'still-a-draft':
+      return 'still a draft, and the repeats allowed are used up';
+    case 'unreadable':
+      return `could not look: ${messageOf(evidence.error)}`;
+    default:
+      return 'found sent';
+  }
 }

@@ -1,5 +1,5 @@
 /** An in-memory SendApi that records every call, with scripted failures, for the sender's unit tests. */
-import { GraphError, NetworkError } from '../../../src/graph/errors';
+import { GraphError, NetworkError, type ErrorReason } from '../../../src/graph/errors';
 import type { GraphMessage } from '../../../src/graph/mail-api';
 import type { OutgoingAttachment } from '../../../src/mail/attachments';
 import type { SendApi } from '../../../src/send/sender';
@@ -17,8 +17,12 @@ export type Call =
 export type Op = Call['op'];
 
 /** A Graph answer that says the request was refused (outcome known: not done). */
-export function refused(status = 400, code = 'ErrorInvalidRecipients'): GraphError {
-  return new GraphError({ code, reason: 'bad-request', status, hint: `refused (${code})` });
+export function refused(
+  status = 400,
+  code = 'ErrorInvalidRecipients',
+  reason: ErrorReason = 'bad-request',
+): GraphError {
+  return new GraphError({ code, reason, status, hint: `refused (${code})` });
 }
 
 /** What the client throws when a send request's answer was lost. */
@@ -27,6 +31,19 @@ export function outcomeUnknown(): NetworkError {
     code: 'OutcomeUnknown',
     reason: 'outcome-unknown',
     hint: 'Graph may or may not have done it (socket hang up)',
+    serviceMessage: 'socket hang up',
+  });
+}
+
+/** What the client throws for a send request Graph answered 503 or 504 (it may have been carried out). */
+export function unclearAnswer(status: number, retryAfterMs?: number): GraphError {
+  return new GraphError({
+    code: 'OutcomeUnknown',
+    reason: 'outcome-unknown',
+    status,
+    retryAfterMs,
+    requestId: 'req-1',
+    hint: 'Graph may or may not have done it',
   });
 }
 
@@ -38,6 +55,8 @@ export class FakeApi implements SendApi {
   /** What findByInternetMessageId answers, per call (the last repeats); default: the copy is there. */
   sentCopyAnswers: string[][] = [['sent-copy-1']];
   draftInternetMessageId: string | undefined = '<draft-1@contoso.example>';
+  /** What reading a draft answers after its /send: still a draft, sent (no longer a draft), or gone (404). */
+  draftState: 'draft' | 'sent' | 'gone' = 'gone';
   private drafts = 0;
 
   fail(op: Op, err: Error): this {
@@ -118,6 +137,7 @@ export class FakeApi implements SendApi {
     signal?: AbortSignal,
   ): Promise<GraphMessage> {
     await this.record({ op: 'getMessage', id }, signal);
-    return { id, internetMessageId: '<asked-later@contoso.example>' };
+    if (this.draftState === 'gone') throw refused(404, 'ErrorItemNotFound', 'item-not-found');
+    return { id, isDraft: this.draftState === 'draft' };
   }
 }

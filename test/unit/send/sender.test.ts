@@ -3,7 +3,7 @@ import { buildOutgoingMail, sendMailRequestSize, type OutgoingMail } from '../..
 import { SendError } from '../../../src/send/errors';
 import { fileAttachmentSize } from '../../../src/mail/outbound';
 import { packIntoDraft, Sender } from '../../../src/send/sender';
-import { FakeApi, outcomeUnknown, refused } from './fake-api';
+import { FakeApi, outcomeUnknown, refused, unclearAnswer } from './fake-api';
 
 const MB = 1024 * 1024;
 
@@ -40,7 +40,14 @@ async function failure(promise: Promise<unknown>): Promise<SendError> {
   assert.fail('expected the send to fail');
 }
 
-const quick = { sentCopyDelaysMs: [0, 1, 1], cleanupTimeoutMs: 1000 };
+const quick = {
+  sentCopyDelaysMs: [0, 1, 1],
+  cleanupTimeoutMs: 1000,
+  sentItemsWaitMs: 20,
+  baseDelayMs: 1,
+};
+
+const OUR_ID = /^<[0-9a-f-]{36}@contoso\.example>$/;
 
 describe('Sender', () => {
   describe('a mail that fits one request', () => {
@@ -49,10 +56,19 @@ describe('Sender', () => {
         const api = new FakeApi();
         const result = await new Sender(api, quick).send(mail(), save);
         assert.deepEqual(api.ops(), ['sendMail']);
-        const call = api.call<{ body: { message: { subject: string }; saveToSentItems: boolean } }>(0);
+        const call = api.call<{
+          body: { message: { subject: string; internetMessageId: string }; saveToSentItems: boolean };
+        }>(0);
         assert.equal(call.body.message.subject, 'Report');
         assert.equal(call.body.saveToSentItems, save);
-        assert.deepEqual(result, { path: 'sendMail', savedToSentItems: save, attachments: 0, warnings: [] });
+        assert.match(call.body.message.internetMessageId, OUR_ID, 'an Internet message id of its own');
+        assert.deepEqual(result, {
+          path: 'sendMail',
+          savedToSentItems: save,
+          internetMessageId: call.body.message.internetMessageId,
+          attachments: 0,
+          warnings: [],
+        });
       }
     });
 
@@ -86,13 +102,49 @@ describe('Sender', () => {
       assert.deepEqual(api.ops(), ['sendMail']);
     });
 
-    it('never resends when the outcome is unknown, and says the mail may have gone', async () => {
-      const api = new FakeApi().fail('sendMail', outcomeUnknown());
+    it('after an unclear answer finds the mail in Sent Items by its id: sent once, with a warning', async () => {
+      const api = new FakeApi().fail('sendMail', unclearAnswer(504));
+      api.sentCopyAnswers = [[], ['copy-1']];
+      const result = await new Sender(api, quick).send(mail(), true);
+      assert.deepEqual(api.ops(), ['sendMail', 'findByInternetMessageId', 'findByInternetMessageId']);
+      const asked = api.call<{ folder: string; internetMessageId: string }>(1);
+      assert.equal(asked.folder, 'sentitems');
+      assert.equal(asked.internetMessageId, result.internetMessageId);
+      assert.deepEqual(result.warnings, [
+        'Graph answered HTTP 504, request-id req-1, but the mail was found in Sent Items: it was sent once',
+      ]);
+    });
+
+    it('never resends when the mail is not in Sent Items within the wait, and says it may have gone', async () => {
+      const api = new FakeApi().fail('sendMail', unclearAnswer(503, 5000));
+      api.sentCopyAnswers = [[]];
       const err = await failure(new Sender(api, quick).send(mail(), true));
       assert.equal(err.code, 'OutcomeUnknown');
       assert.equal(err.outcome, 'unknown');
-      assert.match(err.message, /may or may not have been sent .*it was not sent again/);
+      assert.equal(
+        err.message,
+        'the mail to ann@fabrikam.example and 1 more may or may not have been sent (Graph answered HTTP 503, ' +
+          'request-id req-1; not in Sent Items after 1 s); it was not sent again',
+      );
+      assert.ok(api.ops().filter((op) => op === 'findByInternetMessageId').length >= 2, 'looked again');
+      assert.equal(api.ops().filter((op) => op === 'sendMail').length, 1);
+    });
+
+    it('with save off has nothing to look for: unknown at once, never resent', async () => {
+      const api = new FakeApi().fail('sendMail', outcomeUnknown());
+      const err = await failure(new Sender(api, quick).send(mail(), false));
+      assert.equal(err.outcome, 'unknown');
+      assert.match(err.message, /\(socket hang up; with save off there is no Sent Items copy to look for\)/);
       assert.deepEqual(api.ops(), ['sendMail']);
+    });
+
+    it('says so when Sent Items cannot be read, and never resends', async () => {
+      const api = new FakeApi().fail('sendMail', unclearAnswer(504));
+      api.fail('findByInternetMessageId', refused(403, 'ErrorAccessDenied', 'permission-missing'));
+      const err = await failure(new Sender(api, quick).send(mail(), true));
+      assert.equal(err.outcome, 'unknown');
+      assert.match(err.message, /could not look: refused \(ErrorAccessDenied\)/);
+      assert.deepEqual(api.ops(), ['sendMail', 'findByInternetMessageId']);
     });
 
     it('treats a send aborted by a closing node as of unknown outcome', async () => {
@@ -105,15 +157,48 @@ describe('Sender', () => {
       assert.match(err.message, /the node stopped while sending/);
     });
 
-    it('rejects a mail over the 150 MB tenant limit before any request', async () => {
+    it("rejects a mail over the tenant's maximum message size (35 MB by default) before any request", async () => {
       const api = new FakeApi();
-      const huge = Buffer.alloc(151 * MB);
+      // 27 MB of attachment is 36 MB base64-encoded, as Exchange counts it.
+      const big = Buffer.alloc(27 * MB);
       const err = await failure(
-        new Sender(api, quick).send(mail([{ filename: 'huge.bin', content: huge }]), true),
+        new Sender(api, quick).send(mail([{ filename: 'big.bin', content: big }]), true),
       );
-      assert.equal(err.code, 'BadInput');
-      assert.match(err.message, /150 MB.*nothing was sent/);
+      assert.equal(err.code, 'MessageTooLarge');
+      assert.equal(err.outcome, 'not-sent');
+      assert.equal(err.max, 35 * MB);
+      assert.ok((err.count ?? 0) > 35 * MB);
+      assert.match(err.message, /is 36 MB .*more than the maximum message size of 35 MB set for the tenant/);
+      assert.match(err.message, /MaxSendSize.*o365\.maxMessageSizeMB.*nothing was sent$/);
       assert.deepEqual(api.calls, []);
+      const raised = new Sender(api, { ...quick, maxMessageBytes: 150 * MB });
+      await raised.send(mail([{ filename: 'big.bin', content: big }]), true);
+      assert.equal(api.ops()[0], 'createDraft', 'sent once the limit is raised');
+    });
+
+    it('refuses a 6th internetMessageHeader before any request, naming the count and the limit', async () => {
+      const api = new FakeApi();
+      const headers = Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`X-Tag-${i}`, String(i)]));
+      const err = await failure(new Sender(api, quick).send(mail([], { headers }), true));
+      assert.equal(err.code, 'TooManyHeaders');
+      assert.equal(err.count, 6);
+      assert.equal(err.max, 5);
+      assert.match(err.message, /^the mail has 6 internet message headers, and Graph takes at most 5 /);
+      assert.deepEqual(api.calls, []);
+      await new Sender(api, quick).send(mail([], { headers: { ...headers, 'X-Tag-6': undefined } }), true);
+      assert.deepEqual(api.ops(), ['sendMail'], 'five go');
+    });
+
+    it("explains Exchange's ErrorMessageSizeExceeded: which limit, and what an admin can change", async () => {
+      const api = new FakeApi().fail('sendMail', refused(400, 'ErrorMessageSizeExceeded'));
+      const err = await failure(new Sender(api, quick).send(mail(), true));
+      assert.equal(err.code, 'MessageTooLarge');
+      assert.equal(err.outcome, 'not-sent');
+      assert.match(
+        err.message,
+        /not sent: Exchange refused it as larger than the mailbox's maximum message size/,
+      );
+      assert.match(err.message, /Set-Mailbox -MaxSendSize/);
     });
   });
 
@@ -211,15 +296,17 @@ describe('Sender', () => {
       assert.match(result.warnings[0], /Sent Items could not be removed: it did not appear/);
     });
 
-    it('asks for the Internet message id before sending when the draft answer lacks it', async () => {
+    it('gives the draft an Internet message id of its own, and uses it when the answer lacks one', async () => {
       const api = new FakeApi();
       api.draftInternetMessageId = undefined;
       await new Sender(api, quick).send(mail([{ filename: 'big.bin', content: bytes(5 * MB, 6) }]), false);
-      assert.deepEqual(api.ops().slice(0, 4), ['createDraft', 'uploadAttachment', 'getMessage', 'sendDraft']);
+      assert.deepEqual(api.ops().slice(0, 3), ['createDraft', 'uploadAttachment', 'sendDraft']);
+      const ours = api.call<{ message: { internetMessageId: string } }>(0).message.internetMessageId;
+      assert.match(ours, OUR_ID);
       assert.equal(
         (api.calls.find((c) => c.op === 'findByInternetMessageId') as { internetMessageId: string })
           .internetMessageId,
-        '<asked-later@contoso.example>',
+        ours,
       );
     });
 
@@ -260,14 +347,96 @@ describe('Sender', () => {
       assert.equal(err.outcome, 'not-sent');
     });
 
-    it('keeps the draft and never resends when the outcome of /send is unknown', async () => {
-      const api = new FakeApi().fail('sendDraft', outcomeUnknown());
-      const err = await failure(
-        new Sender(api, quick).send(mail([{ filename: 'big.bin', content: bytes(5 * MB, 10) }]), true),
+    const large = (seed: number) => mail([{ filename: 'big.bin', content: bytes(5 * MB, seed) }]);
+
+    it('after an unclear /send repeats /send of the same draft while it is still a draft', async () => {
+      const api = new FakeApi().fail('sendDraft', unclearAnswer(503, 2));
+      api.draftState = 'draft';
+      const notices: number[] = [];
+      const result = await new Sender(api, { ...quick, onRetry: (n) => notices.push(n.delayMs) }).send(
+        large(10),
+        true,
       );
-      assert.deepEqual(api.ops(), ['createDraft', 'uploadAttachment', 'sendDraft']);
+      assert.deepEqual(api.ops(), [
+        'createDraft',
+        'uploadAttachment',
+        'sendDraft',
+        'getMessage',
+        'sendDraft',
+      ]);
+      assert.deepEqual(api.calls[4], { op: 'sendDraft', draftId: 'draft-1' }, 'the same draft');
+      assert.deepEqual(notices, [2], "Graph's Retry-After, in full");
+      assert.deepEqual(result.warnings, ['sent when /send of its draft was repeated (attempt 2)']);
+    });
+
+    it('after an unclear /send finds the draft gone and in Sent Items: sent once', async () => {
+      const api = new FakeApi().fail('sendDraft', unclearAnswer(504));
+      api.draftState = 'gone';
+      const result = await new Sender(api, quick).send(large(12), true);
+      assert.deepEqual(api.ops(), [
+        'createDraft',
+        'uploadAttachment',
+        'sendDraft',
+        'getMessage',
+        'findByInternetMessageId',
+      ]);
+      assert.match(result.warnings[0], /^Graph answered HTTP 504.*found in Sent Items: it was sent once$/);
+    });
+
+    it('a draft no longer a draft counts as sent too, once Sent Items shows it', async () => {
+      const api = new FakeApi().fail('sendDraft', outcomeUnknown());
+      api.draftState = 'sent';
+      api.sentCopyAnswers = [[], ['copy']];
+      const result = await new Sender(api, quick).send(large(13), true);
+      assert.equal(result.path, 'draft');
+      assert.equal(api.ops().filter((op) => op === 'sendDraft').length, 1);
+    });
+
+    it('keeps the draft and never resends when it left Drafts but does not show in Sent Items', async () => {
+      const api = new FakeApi().fail('sendDraft', unclearAnswer(504));
+      api.draftState = 'gone';
+      api.sentCopyAnswers = [[]];
+      const err = await failure(new Sender(api, quick).send(large(14), true));
       assert.equal(err.code, 'OutcomeUnknown');
-      assert.match(err.message, /may or may not have been sent.*still in Drafts/);
+      assert.match(err.message, /left Drafts but was not in Sent Items after 1 s.*not sent again/);
+      assert.equal(api.ops().filter((op) => op === 'sendDraft').length, 1);
+      assert.ok(!api.ops().includes('deleteMessage'));
+    });
+
+    it('takes a repeat answered 404 as the earlier /send having gone, and checks', async () => {
+      const api = new FakeApi()
+        .fail('sendDraft', unclearAnswer(504))
+        .fail('sendDraft', refused(404, 'ErrorItemNotFound', 'item-not-found'));
+      let reads = 0;
+      const getMessage = api.getMessage.bind(api);
+      api.getMessage = async (...args) => {
+        api.draftState = reads++ === 0 ? 'draft' : 'gone';
+        return getMessage(...args);
+      };
+      const result = await new Sender(api, quick).send(large(15), true);
+      assert.equal(api.ops().filter((op) => op === 'sendDraft').length, 2);
+      assert.ok(!api.ops().includes('deleteMessage'), 'the draft went: nothing to clean up');
+      assert.match(result.warnings[0], /found in Sent Items: it was sent once/);
+    });
+
+    it('gives up as unknown, draft kept, when the repeats allowed are used up', async () => {
+      const api = new FakeApi()
+        .fail('sendDraft', outcomeUnknown())
+        .fail('sendDraft', outcomeUnknown())
+        .fail('sendDraft', outcomeUnknown());
+      api.draftState = 'draft';
+      const err = await failure(new Sender(api, { ...quick, maxAttempts: 2 }).send(large(16), true));
+      assert.equal(api.ops().filter((op) => op === 'sendDraft').length, 2);
+      assert.equal(err.outcome, 'unknown');
+      assert.match(err.message, /still a draft, and the repeats allowed are used up.*still in Drafts/);
+    });
+
+    it('gives up as unknown when Graph asks for a longer wait than allowed', async () => {
+      const api = new FakeApi().fail('sendDraft', unclearAnswer(503, 600_000));
+      api.draftState = 'draft';
+      const err = await failure(new Sender(api, { ...quick, maxWaitMs: 1000 }).send(large(17), true));
+      assert.equal(api.ops().filter((op) => op === 'sendDraft').length, 1);
+      assert.equal(err.outcome, 'unknown');
     });
 
     it('reports a closing node as not sent and cleans the draft up when stopped before /send', async () => {
