@@ -36,6 +36,7 @@ describe('o365-mail-out against Graph as it is (integration)', function () {
     sim.setLatency(0);
     sim.setMaxRequestBytes(4 * MB);
     sim.setMaxMessageSize(35 * MB);
+    sim.setMaxMessageSize(35 * MB, MAILBOX);
     sim.setUploadLimit({ bytes: 150 * MB, windowMs: 300_000 });
     sim.resetCounters();
     sentBefore = sim.sent.length;

@@ -9,6 +9,9 @@ import { helper, waitFor } from './setup';
 
 const MB = 1024 * 1024;
 
+/** A sendMail of unclear outcome is looked for in Sent Items for half a second (30 s by default). */
+const QUICK_CHECK = { retry: { sentItemsWaitMs: 500 } };
+
 function bytes(size: number, seed: number): Buffer {
   const buffer = Buffer.allocUnsafe(size);
   for (let i = 0; i < size; i++) buffer[i] = (i * 17 + seed) & 0xff;
@@ -33,6 +36,7 @@ describe('o365-mail-out reliability (integration)', function () {
     sim.resetCounters();
     sentBefore = sim.sent.length;
     draftsBefore = sim.messages(MAILBOX, 'drafts').length;
+    helper.settings({ o365: QUICK_CHECK });
     await helper.startServer();
   });
   afterEach(async () => {
@@ -40,6 +44,7 @@ describe('o365-mail-out reliability (integration)', function () {
     // Graph finishes a request whose client gave up (a timeout): wait for it here, not in the next test's counts.
     await sim.idle();
     await helper.stopServer();
+    helper.settings({ o365: undefined });
     assert.deepEqual(sim.schemaViolations, [], 'every request body matched Graph schema');
   });
 
@@ -68,14 +73,28 @@ describe('o365-mail-out reliability (integration)', function () {
       assert.ok(node.statuses.some((s) => s.text === 'throttled, retrying in 1s'));
     });
 
-    it('delivers every mail exactly once through a 503 storm, with and without Retry-After', async () => {
+    it('never repeats a sendMail answered 503: what Sent Items does not show ends as "may or may not"', async () => {
       const node = await MailOutHarness.load(sim);
-      sim.failNext(3, 503, { retryAfter: 1, match: { operation: 'sendMail' } });
-      sim.failNext(2, 503, { retryAfter: null, match: { operation: 'sendMail' } });
+      sim.failNext(2, 503, { retryAfter: 1, match: { operation: 'sendMail' } });
+      sim.failAfterNext(1, 503, { retryAfter: null, match: { operation: 'sendMail' } });
       const subjects = Array.from({ length: 5 }, (_, i) => `storm-503-${i}`);
       const outcomes = await sendAll(node, subjects);
+      const unknown = outcomes.filter((o) => o.kind === 'error' && /may or may not/.test(o.message));
+      assert.equal(unknown.length, 2, 'the two Graph did not take, not found in Sent Items');
+      assert.equal(outcomes.filter((o) => o.kind === 'sent').length, 3, 'incl. the one found in Sent Items');
+      assert.equal(sim.counters.byOperation.sendMail, 5, 'no sendMail repeated');
+      assert.equal(subjectsSent().length, new Set(subjectsSent()).size, 'none sent twice');
+      assert.equal(subjectsSent().length, 3);
+    });
+
+    it('rides a 503 storm on the draft path: still a draft, so /send of that draft again, each once', async () => {
+      const node = await MailOutHarness.load(sim);
+      sim.failNext(3, 503, { retryAfter: 1, match: { operation: 'sendDraft' } });
+      const subjects = Array.from({ length: 3 }, (_, i) => `draft-storm-503-${i}`);
+      const outcomes = await sendAll(node, subjects, { attachments: big(20) });
       assert.ok(outcomes.every((o) => o.kind === 'sent'));
       assert.deepEqual([...subjectsSent()].sort(), [...subjects].sort());
+      assert.equal(newDrafts(), 0);
     });
 
     it('rides a storm on every step of the draft path and sends once', async () => {
@@ -95,14 +114,23 @@ describe('o365-mail-out reliability (integration)', function () {
   });
 
   describe('unknown outcomes', () => {
-    it('does not resend a sendMail whose connection dropped after Graph took it', async () => {
+    it('finds a sendMail whose connection dropped after Graph took it in Sent Items: sent, once', async () => {
       const node = await MailOutHarness.load(sim);
       sim.dropNext(1, { after: true, match: { operation: 'sendMail' } });
-      const message = await node.fails({ to: COLLEAGUE, topic: 'dropped', payload: 'x' });
-      assert.match(message, /the mail to colleague@contoso\.example may or may not have been sent/);
-      assert.match(message, /it was not sent again/);
+      const out = await node.sent({ to: COLLEAGUE, topic: 'dropped', payload: 'x' });
+      assert.match(String(out.o365.warnings), /found in Sent Items: it was sent once/);
       assert.equal(sim.counters.byOperation.sendMail, 1, 'one attempt only');
       assert.deepEqual(subjectsSent(), ['dropped'], 'Graph had sent it, exactly once');
+    });
+
+    it('does not resend a sendMail whose connection dropped before Graph took it, and says so', async () => {
+      const node = await MailOutHarness.load(sim);
+      sim.dropNext(1, { after: false, match: { operation: 'sendMail' } });
+      const message = await node.fails({ to: COLLEAGUE, topic: 'lost', payload: 'x' });
+      assert.match(message, /the mail to colleague@contoso\.example may or may not have been sent/);
+      assert.match(message, /not in Sent Items after 1 s\); it was not sent again/);
+      assert.equal(sim.counters.byOperation.sendMail, 1, 'one attempt only');
+      assert.deepEqual(subjectsSent(), []);
     });
 
     for (const status of [500, 502, 504]) {
@@ -116,35 +144,53 @@ describe('o365-mail-out reliability (integration)', function () {
       });
     }
 
-    it('does not resend a draft whose /send connection dropped, and says where to look', async () => {
+    it('repeats /send of a draft whose connection dropped before Graph took it, once it saw the draft unsent', async () => {
       const node = await MailOutHarness.load(sim);
       sim.dropNext(1, { after: false, match: { operation: 'sendDraft' } });
-      const message = await node.fails({
-        to: COLLEAGUE,
-        topic: 'lost send',
-        payload: 'x',
-        attachments: big(2),
-      });
-      assert.match(message, /may or may not have been sent.*still in Drafts/);
+      const out = await node.sent({ to: COLLEAGUE, topic: 'lost send', payload: 'x', attachments: big(2) });
+      assert.equal(out.o365.path, 'draft');
+      assert.equal(sim.counters.byOperation.sendDraft, 2);
+      assert.ok(sim.counters.byOperation.getMessage >= 1, 'read the draft first');
+      assert.deepEqual(subjectsSent(), ['lost send']);
+      assert.equal(newDrafts(), 0);
+    });
+
+    it('keeps a draft whose state it cannot read after an unclear /send, and says where to look', async () => {
+      const node = await MailOutHarness.load(sim);
+      sim.dropNext(1, { after: false, match: { operation: 'sendDraft' } });
+      sim.failNext(1, 403, { code: 'ErrorAccessDenied', match: { operation: 'getMessage' } });
+      const message = await node.fails({ to: COLLEAGUE, topic: 'unread', payload: 'x', attachments: big(3) });
+      assert.match(message, /may or may not have been sent.*could not look.*still in Drafts/);
       assert.equal(sim.counters.byOperation.sendDraft, 1);
       assert.deepEqual(subjectsSent(), []);
       assert.equal(newDrafts(), 1, 'the unsent draft is kept as evidence');
     });
 
-    it('fails a send that times out as of unknown outcome', async () => {
-      helper.settings({ o365: { timeoutMs: 300 } });
-      try {
-        const node = await MailOutHarness.load(sim);
-        sim.slowNext(1, 1500, { match: { operation: 'sendMail' } });
-        const message = await node.fails({ to: COLLEAGUE, topic: 'timed out', payload: 'x' });
-        assert.match(message, /may or may not have been sent/);
-        assert.equal(sim.counters.byOperation.sendMail, 1);
-        // Graph carries the request out after the client gave up: the mail goes, once.
-        await sim.idle();
-        assert.deepEqual(subjectsSent(), ['timed out']);
-      } finally {
-        helper.settings({ o365: undefined });
-      }
+    it('fails a send that times out as of unknown outcome when Sent Items does not show it in time', async () => {
+      helper.settings({ o365: { ...QUICK_CHECK, timeoutMs: 1000 } });
+      const node = await MailOutHarness.load(sim);
+      sim.slowNext(1, 2500, { match: { operation: 'sendMail' } });
+      const message = await node.fails({ to: COLLEAGUE, topic: 'timed out', payload: 'x' });
+      assert.match(
+        message,
+        /may or may not have been sent \(Graph did not answer in time; not in Sent Items/,
+      );
+      assert.equal(sim.counters.byOperation.sendMail, 1);
+      // Graph carries the request out after the client gave up: the mail goes, once.
+      await sim.idle();
+      assert.deepEqual(subjectsSent(), ['timed out']);
+    });
+
+    it('reports a send that timed out as sent when Graph carried it out within the wait for Sent Items', async () => {
+      helper.settings({ o365: { timeoutMs: 1000, retry: { sentItemsWaitMs: 5000 } } });
+      const node = await MailOutHarness.load(sim);
+      sim.slowNext(1, 2500, { match: { operation: 'sendMail' } });
+      const out = await node.sent({ to: COLLEAGUE, topic: 'late but found', payload: 'x' });
+      assert.match(
+        String(out.o365.warnings),
+        /^Graph did not answer in time, but the mail was found in Sent Items/,
+      );
+      assert.deepEqual(subjectsSent(), ['late but found']);
     });
   });
 

@@ -76,7 +76,9 @@ describe('o365-mail-out (integration)', function () {
         path: 'sendMail',
         savedToSentItems: true,
         attachments: 0,
+        internetMessageId: mail.internetMessageId,
       });
+      assert.match(mail.internetMessageId, /^<[0-9a-f-]{36}@contoso\.example>$/, 'the id the node chose');
       assert.equal(out.payload, 'Please find the invoice.', 'the output is the input message');
       // The recipient that is a simulated mailbox got it.
       assert.ok(sim.messages(COLLEAGUE, 'inbox').some((m) => m.subject === 'Invoice 42'));

@@ -20,10 +20,13 @@ import {
 
 export { helper, waitFor, CONFIG_ID, mailInProps, mailOutProps };
 
-/** Retry tuning that keeps every case to seconds: 5 attempts, 10 ms base backoff, a 1 s client timeout. */
+/**
+ * Retry tuning that keeps every case to seconds: 5 attempts, 10 ms base backoff, a 1 s client timeout, and a send of
+ * unclear outcome looked for in Sent Items for 0.3 s.
+ */
 export const FAST_TUNING = {
   timeoutMs: 1000,
-  retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 100, maxTotalDelayMs: 2000 },
+  retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 100, maxTotalDelayMs: 2000, sentItemsWaitMs: 300 },
 };
 
 export type Tuning = typeof FAST_TUNING;
