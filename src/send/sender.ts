@@ -385,7 +385,7 @@ function recipientsOf(mail: OutgoingMail): string {
 /** The mail with an Internet message id of the node's choosing, so the node can find it again. */
 function withMessageId(mail: OutgoingMail, mailbox: string): OutgoingMail {
   const at = mailbox.lastIndexOf('@');
-  const domain = at > 0 ? mailbox.slice(at + 1).toLowerCase() : 'o365-mail-out.invalid';
+  const domain = at > 0 ? mailbox.slice(at + 1).toLowerCase() : 'node-red-o365.invalid';
   return { ...mail, message: { ...mail.message, internetMessageId: `<${randomUUID()}@${domain}>` } };
 }
 
