@@ -38,6 +38,7 @@ describe('o365-mail-out against Graph as it is (integration)', function () {
     sim.setMaxMessageSize(35 * MB);
     sim.setMaxMessageSize(35 * MB, MAILBOX);
     sim.setUploadLimit({ bytes: 150 * MB, windowMs: 300_000 });
+    sim.setQuirks({ sentItemsLagMs: 0 });
     sim.resetCounters();
     sentBefore = sim.sent.length;
     // Quick but whole: the Sent Items check and the retry bound in seconds, not minutes.
@@ -96,6 +97,18 @@ describe('o365-mail-out against Graph as it is (integration)', function () {
       assert.match(String(out.o365.warnings), /found in Sent Items/);
       assert.equal(ops('sendMail'), 1);
       assert.equal(timesSent('processed 504'), 1);
+    });
+
+    it('Sent Items lags: looks again within the wait, finds the copy filed late, reports sent', async () => {
+      helper.settings({ o365: { retry: { sentItemsWaitMs: 4000 } } });
+      sim.setQuirks({ sentItemsLagMs: 1200 });
+      const node = await MailOutHarness.load(sim);
+      sim.failAfterNext(1, 504, { match: { operation: 'sendMail' } });
+      const out = await node.sent({ to: COLLEAGUE, topic: 'filed late', payload: 'x' });
+      assert.match(String(out.o365.warnings), /found in Sent Items/);
+      assert.ok(ops('listMessages') >= 3, 'not there at first: looked again');
+      assert.equal(ops('sendMail'), 1);
+      assert.equal(timesSent('filed late'), 1);
     });
 
     it('sendMail answered 503 without sending: not in Sent Items, so "may or may not", never repeated', async () => {

@@ -115,6 +115,38 @@ describe('simulator fidelity: sending', function () {
     assert.equal(sim.getMessage(USER, m)?.isRead, true, 'the items ran');
   });
 
+  it('keeps the internetMessageId a sendMail or a draft gives, so the mail can be found by it in Sent Items', async () => {
+    const id = '<0b2d4f6a-1c3e-4a5b-8d7f-9e1a2b3c4d5e@contoso.example>';
+    assert.equal(
+      (await graph.post(`/users/${U}/sendMail`, { message: mail({ internetMessageId: id }) })).status,
+      202,
+    );
+    const found = await graph.get(`/users/${U}/mailFolders/sentitems/messages`, {
+      params: { $filter: `internetMessageId eq '${id}'`, $select: 'id,internetMessageId' },
+    });
+    assert.equal(found.data.value.length, 1);
+    const draftId = '<6f5e4d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f@contoso.example>';
+    const draft = await graph.post(`/users/${U}/messages`, mail({ internetMessageId: draftId }));
+    assert.equal(draft.data.internetMessageId, draftId);
+    assert.equal((await graph.post(msgPath(draft.data.id, '/send'))).status, 202);
+    assert.equal((await graph.get(msgPath(draft.data.id))).status, 404, 'a sent draft leaves Drafts');
+    assert.equal((await graph.post(msgPath(draft.data.id, '/send'))).status, 404, 'and is not sent again');
+    assert.equal(sim.messages(USER, 'sentitems').filter((m) => m.internetMessageId === draftId).length, 1);
+  });
+
+  it('files the Sent Items copy sentItemsLagMs after the send (quirk), the recipients get it at once', async () => {
+    sim.setQuirks({ sentItemsLagMs: 300 });
+    assert.equal(
+      (await graph.post(`/users/${U}/sendMail`, { message: mail({ subject: 'late copy' }) })).status,
+      202,
+    );
+    const copies = () => sim.messages(USER, 'sentitems').filter((m) => m.subject === 'late copy').length;
+    assert.equal(copies(), 0, 'not filed yet');
+    assert.equal(sim.messages(OTHER, 'inbox').filter((m) => m.subject === 'late copy').length, 1);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(copies(), 1);
+  });
+
   it('answers Retry-After of any length on 429 and 503', async () => {
     sim.throttleNext(1, { retryAfter: 120 });
     const throttled = await graph.get(`/users/${U}/mailFolders/inbox/messages`);

@@ -57,11 +57,16 @@ export function deliver(
     copy.id = exchangeId();
     copy.isRead = true;
     copy.internetMessageHeaders = [];
-    store.insert(
-      sender,
-      store.findFolder(sender, 'sentitems') as NonNullable<ReturnType<typeof store.findFolder>>,
-      copy,
-    );
+    const file = () =>
+      store.insert(
+        sender,
+        store.findFolder(sender, 'sentitems') as NonNullable<ReturnType<typeof store.findFolder>>,
+        copy,
+      );
+    // Exchange files the copy once transport has the mail (quirk sentItemsLagMs); unref'd: never holds a test up.
+    const lag = state.quirks.sentItemsLagMs;
+    if (lag > 0) setTimeout(file, lag).unref();
+    else file();
   }
   const addresses = new Set(
     [...message.toRecipients, ...message.ccRecipients, ...message.bccRecipients].map((r) =>

@@ -1,6 +1,6 @@
 /**
  * Graph's nondeterministic quirks (partial delta items, unordered delta rounds, stale links, search-index lag, large
- * pages that time out) and the documented limits that a test may tune. Random quirks draw from one seeded generator,
+ * pages that time out, Sent Items filed late) and the documented limits that a test may tune. Random quirks draw from one seeded generator,
  * so a failing run can be repeated with the same seed.
  */
 
@@ -28,6 +28,8 @@ export interface Quirks {
   searchLagMs: number;
   /** Listing pages over a threshold answer 504 GatewayTimeout; null = never. */
   largePage: LargePageRule | null;
+  /** The Sent Items copy of a sent mail (sendMail, /send) is filed this many ms after the send (0: at once). */
+  sentItemsLagMs: number;
 }
 
 export const DEFAULT_QUIRKS: Quirks = {
@@ -36,6 +38,7 @@ export const DEFAULT_QUIRKS: Quirks = {
   deltaStaleRate: 0,
   searchLagMs: 0,
   largePage: null,
+  sentItemsLagMs: 0,
 };
 
 /** Checks a partial quirk setting; throws naming the bad field. */
@@ -46,8 +49,10 @@ export function checkQuirks(q: Partial<Quirks>): void {
   };
   rate('deltaPartialItems', q.deltaPartialItems);
   rate('deltaStaleRate', q.deltaStaleRate);
-  if (q.searchLagMs !== undefined && !(q.searchLagMs >= 0))
-    throw new Error(`simulator: quirk searchLagMs must be >= 0, got ${q.searchLagMs}`);
+  for (const name of ['searchLagMs', 'sentItemsLagMs'] as const) {
+    const v = q[name];
+    if (v !== undefined && !(v >= 0)) throw new Error(`simulator: quirk ${name} must be >= 0, got ${v}`);
+  }
   const large = q.largePage;
   if (large) {
     for (const key of ['maxResponseBytes', 'maxExpandedAttachments', 'delayMs'] as const) {
