@@ -24,6 +24,8 @@ export interface SendFailure {
   count?: number;
   /** The limit `count` went over: 5 headers, or the maximum message size in bytes. */
   max?: number;
+  /** An unknown outcome: the id the mail was sent under, to look for it by hand. */
+  internetMessageId?: string;
 }
 
 /** A mail that did not go, or may not have gone, with the Microsoft 365 error behind it when there is one. */
@@ -35,6 +37,7 @@ export class SendError extends Error implements SendFailure {
   readonly draftKept?: boolean;
   readonly count?: number;
   readonly max?: number;
+  readonly internetMessageId?: string;
   /** The settings, sign-in, network or Graph error that caused it (for the status reason and account problems). */
   readonly o365Error?: O365Error;
 
@@ -47,6 +50,7 @@ export class SendError extends Error implements SendFailure {
     this.draftKept = failure.draftKept;
     this.count = failure.count;
     this.max = failure.max;
+    this.internetMessageId = failure.internetMessageId;
     this.outcome = failure.code === SendErrorCodes.outcomeUnknown ? 'unknown' : 'not-sent';
     if (cause instanceof O365Error) this.o365Error = cause;
   }
@@ -60,7 +64,8 @@ export function sendErrorText(failure: SendFailure): string {
       return `${failure.problem}; nothing was sent`;
     case SendErrorCodes.outcomeUnknown: {
       const evidence = failure.draftKept ? '; if it was not sent, it is still in Drafts' : '';
-      return `the mail${to} may or may not have been sent (${failure.problem}); it was not sent again${evidence}`;
+      const id = failure.internetMessageId ? ` (Internet message id ${failure.internetMessageId})` : '';
+      return `the mail${to} may or may not have been sent (${failure.problem}); it was not sent again${evidence}${id}`;
     }
     case SendErrorCodes.closed:
       return to ? `mail${to} not sent: ${failure.problem}` : `${failure.problem}; the mail was not sent`;

@@ -303,8 +303,10 @@ export class Sender {
     draft: boolean,
   ): SendError {
     const problem = `${describeUnclear(err)}; ${evidenceText(evidence)}`;
+    const internetMessageId = mail.message.internetMessageId;
+    const recipients = recipientsOf(mail);
     return new SendError(
-      { code: SendErrorCodes.outcomeUnknown, problem, recipients: recipientsOf(mail), draftKept: draft },
+      { code: SendErrorCodes.outcomeUnknown, problem, recipients, draftKept: draft, internetMessageId },
       err,
     );
   }

@@ -121,11 +121,14 @@ describe('Sender', () => {
       const err = await failure(new Sender(api, quick).send(mail(), true));
       assert.equal(err.code, 'OutcomeUnknown');
       assert.equal(err.outcome, 'unknown');
+      const id = api.call<{ body: { message: { internetMessageId: string } } }>(0).body.message
+        .internetMessageId;
       assert.equal(
         err.message,
         'the mail to ann@fabrikam.example and 1 more may or may not have been sent (Graph answered HTTP 503, ' +
-          'request-id req-1; not in Sent Items after 1 s); it was not sent again',
+          `request-id req-1; not in Sent Items after 1 s); it was not sent again (Internet message id ${id})`,
       );
+      assert.equal(err.internetMessageId, id);
       assert.ok(api.ops().filter((op) => op === 'findByInternetMessageId').length >= 2, 'looked again');
       assert.equal(api.ops().filter((op) => op === 'sendMail').length, 1);
     });
