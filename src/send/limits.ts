@@ -60,22 +60,12 @@ export function readSendTuning(tuning: unknown): SendTuning {
  */
 export function mailOverLimit(mail: OutgoingMail, maxMessageBytes: number): SendError | undefined {
   const headers = mail.message.internetMessageHeaders?.length ?? 0;
-  if (headers > MAX_INTERNET_MESSAGE_HEADERS) {
-    return new SendError({
-      code: SendErrorCodes.tooManyHeaders,
-      problem: 'too many internet message headers',
-      count: headers,
-      max: MAX_INTERNET_MESSAGE_HEADERS,
-    });
-  }
   const size = messageSize(mail);
-  if (size > maxMessageBytes) {
-    return new SendError({
-      code: SendErrorCodes.messageTooLarge,
-      problem: 'larger than the maximum message size',
-      count: size,
-      max: maxMessageBytes,
-    });
-  }
-  return undefined;
+  const over =
+    headers > MAX_INTERNET_MESSAGE_HEADERS
+      ? { code: SendErrorCodes.tooManyHeaders, count: headers, max: MAX_INTERNET_MESSAGE_HEADERS }
+      : size > maxMessageBytes
+        ? { code: SendErrorCodes.messageTooLarge, count: size, max: maxMessageBytes }
+        : undefined;
+  return over && new SendError({ ...over, problem: 'over a limit Graph or the tenant sets' });
 }

@@ -5,8 +5,8 @@
  * volume per 5 minutes. Each row of the simulator's Fidelity table for sending has its case here.
  */
 import assert from 'node:assert/strict';
-import { startSimulator, type Simulator } from '../simulator';
-import { COLLEAGUE, MAILBOX, MailOutHarness } from './mail-out-harness';
+import type { Simulator } from '../simulator';
+import { COLLEAGUE, MAILBOX, MailOutHarness, mailOutSuite } from './mail-out-harness';
 import { helper } from './setup';
 
 const MB = 1024 * 1024;
@@ -22,40 +22,24 @@ const SIX_HEADERS = Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`X-Order-$
 
 describe('o365-mail-out against Graph as it is (integration)', function () {
   this.timeout(40_000);
-  let sim: Simulator;
-  let sentBefore: number;
-
-  before(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX, COLLEAGUE] });
-  });
-  after(async () => {
-    await sim?.stop();
-  });
-  beforeEach(async () => {
-    sim.clearFaults();
-    sim.setLatency(0);
-    sim.setMaxRequestBytes(4 * MB);
-    sim.setMaxMessageSize(35 * MB);
-    sim.setMaxMessageSize(35 * MB, MAILBOX);
-    sim.setUploadLimit({ bytes: 150 * MB, windowMs: 300_000 });
-    sim.setQuirks({ sentItemsLagMs: 0 });
-    sim.resetCounters();
-    sentBefore = sim.sent.length;
+  const suite = mailOutSuite({
     // Quick but whole: the Sent Items check and the retry bound in seconds, not minutes.
-    helper.settings({ o365: { retry: { baseDelayMs: 50, maxDelayMs: 200, sentItemsWaitMs: 600 } } });
-    await helper.startServer();
+    o365: { retry: { baseDelayMs: 50, maxDelayMs: 200, sentItemsWaitMs: 600 } },
+    reset: (s) => {
+      s.setMaxRequestBytes(4 * MB);
+      s.setMaxMessageSize(35 * MB);
+      s.setMaxMessageSize(35 * MB, MAILBOX);
+      s.setUploadLimit({ bytes: 150 * MB, windowMs: 300_000 });
+      s.setQuirks({ sentItemsLagMs: 0 });
+    },
   });
-  afterEach(async () => {
-    await helper.unload();
-    await sim.idle();
-    await helper.stopServer();
-    helper.settings({ o365: undefined });
-    assert.deepEqual(sim.schemaViolations, [], 'every request body matched Graph schema');
+  let sim: Simulator;
+  beforeEach(() => {
+    sim = suite.sim;
   });
 
   /** How often the simulator sent a mail with this subject during the test. */
-  const timesSent = (subject: string) =>
-    sim.sent.slice(sentBefore).filter((r) => r.message.subject === subject).length;
+  const timesSent = (subject: string) => suite.sentNow().filter((r) => r.message.subject === subject).length;
   const ops = (operation: keyof Simulator['counters']['byOperation']) => sim.counters.byOperation[operation];
   const big = (seed: number) => [{ filename: 'big.bin', content: bytes(5 * MB, seed) }];
 

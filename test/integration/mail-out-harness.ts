@@ -2,7 +2,9 @@
  * Loads an o365-mail-out node (plus its account and a helper node on its output) into the real Node-RED runtime
  * against the simulator, and turns its outputs and `done(err)` errors into awaitable outcomes per message.
  */
-import type { Simulator } from '../simulator';
+import { strict as assert } from 'node:assert';
+import { startSimulator, type Simulator } from '../simulator';
+import type { SentRecord } from '../simulator/types';
 import {
   accountCredentials,
   accountNode,
@@ -87,4 +89,57 @@ export class MailOutHarness extends MessageCases<Outcome> {
     if (outcome.kind !== 'error') throw new Error('expected an error, but the mail was sent');
     return outcome.message;
   }
+}
+
+/** A mail-out suite's simulator and what it recorded during the current test. */
+export interface MailOutSuite {
+  readonly sim: Simulator;
+  /** Mails the simulator sent during the current test. */
+  sentNow(): SentRecord[];
+}
+
+/**
+ * The hooks every mail-out suite shares: one simulator (MAILBOX, COLLEAGUE) for the suite, a fresh Node-RED per test
+ * with `settings` (RED.settings.o365) and the simulator's faults and load reset by `reset`; after each test the
+ * simulator is left idle (Graph finishes a request whose client gave up: it must not land in the next test) and every
+ * request and answer must have matched Graph's schemas.
+ */
+export function mailOutSuite(
+  options: { o365?: Record<string, unknown>; reset?: (sim: Simulator) => void } = {},
+): MailOutSuite {
+  let sim: Simulator | undefined;
+  let sentBefore = 0;
+  before(async () => {
+    sim = await startSimulator({ mailboxes: [MAILBOX, COLLEAGUE] });
+  });
+  after(async () => {
+    await sim?.stop();
+  });
+  beforeEach(async () => {
+    const s = current();
+    s.clearFaults();
+    s.setLatency(0);
+    options.reset?.(s);
+    s.resetCounters();
+    sentBefore = s.sent.length;
+    if (options.o365) helper.settings({ o365: options.o365 });
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await current().idle();
+    await helper.stopServer();
+    helper.settings({ o365: undefined });
+    assert.deepEqual(current().schemaViolations, [], 'every request body matched Graph schema');
+  });
+  const current = (): Simulator => {
+    if (!sim) throw new Error('no simulator outside a test case');
+    return sim;
+  };
+  return {
+    get sim() {
+      return current();
+    },
+    sentNow: () => current().sent.slice(sentBefore),
+  };
 }

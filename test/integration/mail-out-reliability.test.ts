@@ -3,8 +3,8 @@
  * delivered exactly once), unknown outcomes (never resent, clear error), draft clean-up, queueing and order, close.
  */
 import assert from 'node:assert/strict';
-import { startSimulator, type Simulator } from '../simulator';
-import { COLLEAGUE, MAILBOX, MailOutHarness } from './mail-out-harness';
+import type { Simulator } from '../simulator';
+import { COLLEAGUE, MAILBOX, MailOutHarness, mailOutSuite } from './mail-out-harness';
 import { helper, waitFor } from './setup';
 
 const MB = 1024 * 1024;
@@ -20,35 +20,15 @@ function bytes(size: number, seed: number): Buffer {
 
 describe('o365-mail-out reliability (integration)', function () {
   this.timeout(30_000);
+  const suite = mailOutSuite({ o365: QUICK_CHECK });
   let sim: Simulator;
-  let sentBefore: number;
   let draftsBefore: number;
-
-  before(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX, COLLEAGUE] });
-  });
-  after(async () => {
-    await sim?.stop();
-  });
-  beforeEach(async () => {
-    sim.clearFaults();
-    sim.setLatency(0);
-    sim.resetCounters();
-    sentBefore = sim.sent.length;
+  beforeEach(() => {
+    sim = suite.sim;
     draftsBefore = sim.messages(MAILBOX, 'drafts').length;
-    helper.settings({ o365: QUICK_CHECK });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    // Graph finishes a request whose client gave up (a timeout): wait for it here, not in the next test's counts.
-    await sim.idle();
-    await helper.stopServer();
-    helper.settings({ o365: undefined });
-    assert.deepEqual(sim.schemaViolations, [], 'every request body matched Graph schema');
   });
 
-  const subjectsSent = (): string[] => sim.sent.slice(sentBefore).map((r) => r.message.subject);
+  const subjectsSent = (): string[] => suite.sentNow().map((r) => r.message.subject);
   /** How many drafts this test left in the sender's mailbox. */
   const newDrafts = () => sim.messages(MAILBOX, 'drafts').length - draftsBefore;
   const big = (seed: number) => [{ filename: 'big.bin', content: bytes(5 * MB, seed) }];

@@ -4,9 +4,9 @@
  * optional reply-to / importance / from / headers. The simulator validates every request body against Graph's schema.
  */
 import assert from 'node:assert/strict';
-import { startSimulator, type Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import type { StoredMessage } from '../simulator/types';
-import { COLLEAGUE, MAILBOX, MailOutHarness, type SentMsg } from './mail-out-harness';
+import { COLLEAGUE, MAILBOX, MailOutHarness, mailOutSuite, type SentMsg } from './mail-out-harness';
 import { helper } from './setup';
 
 const MB = 1024 * 1024;
@@ -23,30 +23,14 @@ function addresses(list: { emailAddress: { address: string } }[]): string[] {
 
 describe('o365-mail-out (integration)', function () {
   this.timeout(30_000);
+  const suite = mailOutSuite();
   let sim: Simulator;
-  let sentBefore: number;
-
-  before(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX, COLLEAGUE] });
-  });
-  after(async () => {
-    await sim?.stop();
-  });
-  beforeEach(async () => {
-    sim.clearFaults();
-    sim.resetCounters();
-    sentBefore = sim.sent.length;
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await sim.idle();
-    await helper.stopServer();
-    assert.deepEqual(sim.schemaViolations, [], 'every request body matched Graph schema');
+  beforeEach(() => {
+    sim = suite.sim;
   });
 
   /** Mails the simulator recorded as sent during this test. */
-  const sentNow = (): StoredMessage[] => sim.sent.slice(sentBefore).map((r) => r.message);
+  const sentNow = (): StoredMessage[] => suite.sentNow().map((r) => r.message);
   const only = (): StoredMessage => {
     const sent = sentNow();
     assert.equal(sent.length, 1, 'exactly one mail was sent');
