@@ -504,7 +504,9 @@ export class MailApi {
    * A copy is not repeated when its outcome is unknown (it would make a second copy); everything else is idempotent.
    */
   async perform(operations: MessageOperation[], signal?: AbortSignal): Promise<MessageOperationResult[]> {
-    const retry = operations.some((op) => op.action === 'copy') ? ('write' as const) : ('idempotent' as const);
+    const retry = operations.some((op) => op.action === 'copy')
+      ? ('write' as const)
+      : ('idempotent' as const);
     const writes = operations.some((op) => op.method !== 'GET');
     const permission = writes ? ('Mail.ReadWrite' as const) : ('Mail.Read' as const);
     if (operations.length === 1) {
