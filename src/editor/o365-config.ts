@@ -2,7 +2,8 @@
 import { currentValue, NodeEditor } from './dialog';
 import { field, FormValue, hint, nameRow, section } from './form';
 import { EditorNode, Validator } from './red';
-import { CLOUDS, DOMAIN, GUID, THUMBPRINT } from '../graph/account-rules';
+import { CLOUDS, DOMAIN, GUID, MULTI_TENANT_IDS, THUMBPRINT } from '../graph/account-rules';
+import { DELEGATED_IDS, DelegatedSignIn } from './delegated';
 import { ENV_REFERENCE, isHttpsUrl, shorten, textOf } from './rules';
 import { testConnection } from './test-connection';
 
@@ -29,6 +30,11 @@ function credentialValidator(authType: string, prop: string): Validator {
 }
 
 const usesCertificate = (value: FormValue) => value('authType') === 'certificate';
+const usesSecret = (value: FormValue) => value('authType') === 'secret' || value('authType') === 'delegated';
+const delegated = (value: FormValue) => value('authType') === 'delegated';
+
+/** The sign-in of the open dialog, stopped when it closes. */
+let signIn: DelegatedSignIn | undefined;
 
 /** PEM files are read in the browser and pasted into their field; nothing is uploaded until deploy. */
 function readFilesIntoFields(): void {
@@ -54,9 +60,12 @@ export const configEditor: NodeEditor = {
       required: true,
       validate(value) {
         const text = textOf(value);
-        return GUID.test(text) || DOMAIN.test(text) || ENV_REFERENCE.test(text)
-          ? true
-          : invalid(this, 'tenantId');
+        if (GUID.test(text) || DOMAIN.test(text) || ENV_REFERENCE.test(text)) return true;
+        // common, organizations and consumers name no tenant: only a signed-in user can use them.
+        if (MULTI_TENANT_IDS.includes(text.toLowerCase())) {
+          return shown(this, 'authType') === 'delegated' ? true : invalid(this, 'tenantId-delegated-only');
+        }
+        return invalid(this, 'tenantId');
       },
     },
     applicationId: {
@@ -78,7 +87,9 @@ export const configEditor: NodeEditor = {
     authType: {
       value: 'secret',
       validate(value) {
-        return value === 'secret' || value === 'certificate' ? true : invalid(this, 'authType');
+        return value === 'secret' || value === 'certificate' || value === 'delegated'
+          ? true
+          : invalid(this, 'authType');
       },
     },
     certificateThumbprint: {
@@ -109,10 +120,10 @@ export const configEditor: NodeEditor = {
     field('tenantId', 'text', 'building'),
     field('applicationId', 'text', 'id-badge'),
     section('credentials'),
-    field('authType', 'select', 'key', { options: ['secret', 'certificate'] }),
-    field('clientSecret', 'password', 'lock', {
-      when: (value) => !usesCertificate(value),
-    }),
+    field('authType', 'select', 'key', { options: ['secret', 'certificate', 'delegated'] }),
+    hint('delegated', { when: delegated }),
+    field('clientSecret', 'password', 'lock', { when: usesSecret }),
+    hint('delegated-secret', { when: delegated }),
     field('privateKey', 'textarea', 'lock', {
       masked: true,
       upload: '.pem,.key,.txt',
@@ -139,6 +150,32 @@ export const configEditor: NodeEditor = {
     field('graphEndpoint', 'text', 'globe', {
       when: (value) => value('cloud') === 'custom',
     }),
+    section('delegated', delegated),
+    { kind: 'output', id: DELEGATED_IDS.permissions, className: 'o365-test-result', when: delegated },
+    hint('redirect', { when: delegated }),
+    { kind: 'output', id: DELEGATED_IDS.redirect, className: 'o365-test-result', when: delegated },
+    {
+      kind: 'button',
+      id: DELEGATED_IDS.browser,
+      icon: 'sign-in',
+      text: 'delegated.signin-browser',
+      when: delegated,
+    },
+    {
+      kind: 'button',
+      id: DELEGATED_IDS.device,
+      icon: 'mobile',
+      text: 'delegated.signin-device',
+      when: delegated,
+    },
+    {
+      kind: 'button',
+      id: DELEGATED_IDS.signOut,
+      icon: 'sign-out',
+      text: 'delegated.signout',
+      when: delegated,
+    },
+    { kind: 'output', id: DELEGATED_IDS.status, className: 'o365-test-result', when: delegated },
     section('test'),
     field('testMailbox', 'text', 'envelope-o'),
     { kind: 'button', id: 'o365-config-test-button', icon: 'plug', text: 'test.button' },
@@ -164,5 +201,11 @@ export const configEditor: NodeEditor = {
     $('#o365-config-test-button').on('click', function () {
       testConnection(node, accountSettings, $(this), $('#o365-config-test-result'));
     });
+    signIn = new DelegatedSignIn(node, accountSettings);
+    signIn.start();
+  },
+  close() {
+    signIn?.stop();
+    signIn = undefined;
   },
 };

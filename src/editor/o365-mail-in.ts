@@ -3,7 +3,7 @@ import { askRuntime, CronAnswer, knownAnswer } from './cron';
 import { currentValue, NodeEditor } from './dialog';
 import { field, FormValue, hint, nameRow, section } from './form';
 import { EditorNode, Validator } from './red';
-import { accountAndMailbox, MAIL_NODE } from './mail-nodes';
+import { accountAndMailbox, defaultToOwnMailbox, MAIL_NODE } from './mail-nodes';
 import { isFolderPath, isMailbox, textOf } from './rules';
 
 const TYPE = 'o365-mail-in';
@@ -192,6 +192,7 @@ export const mailInEditor: NodeEditor = {
     $(`#${PREFIX}-cron`).on('change keyup input', nextRuns);
     $(`#${PREFIX}-pollType`).on('change', nextRuns);
     nextRuns();
+    defaultToOwnMailbox(node, false);
   },
   close: stopNextRuns,
 };

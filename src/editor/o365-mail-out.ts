@@ -2,7 +2,7 @@
 import { currentValue, NodeEditor } from './dialog';
 import { field, hint, nameRow, section } from './form';
 import { EditorNode, Validator } from './red';
-import { accountAndMailbox, MAIL_NODE } from './mail-nodes';
+import { accountAndMailbox, defaultToOwnMailbox, MAIL_NODE } from './mail-nodes';
 import { badRecipient, isMailbox } from './rules';
 
 const TYPE = 'o365-mail-out';
@@ -83,10 +83,11 @@ export const mailOutEditor: NodeEditor = {
     if (this.username && (this.usernameType || 'str') === 'str') return String(this.username);
     return this._(`${TYPE}.paletteLabel`);
   },
-  prepare() {
+  prepare(node) {
     for (const prop of TYPED_FIELDS) {
       const typeField = $(`#${PREFIX}-${prop}Type`);
       $(`#${PREFIX}-${prop}`).typedInput({ default: 'str', types: TYPES, typeField });
     }
+    defaultToOwnMailbox(node, true);
   },
 };

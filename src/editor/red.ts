@@ -27,7 +27,13 @@ export interface EditorRED {
   };
   editor: { validateNode(node: EditorNode): boolean };
   view: { redraw(full?: boolean): void };
-  nodes: { dirty(dirty?: boolean): boolean };
+  nodes: {
+    dirty(dirty?: boolean): boolean;
+    /** Calls `callback` for every flow node in the workspace. */
+    eachNode(callback: (node: EditorNode) => void): void;
+    /** A node (config nodes included) by id. */
+    node(id: string): EditorNode | null;
+  };
 }
 
 declare global {
@@ -35,5 +41,6 @@ declare global {
   interface JQuery {
     /** Node-RED's TypedInput widget. */
     typedInput(options: { default?: string; types: string[]; typeField: JQuery }): JQuery;
+    typedInput(method: 'value', value: string): JQuery;
   }
 }

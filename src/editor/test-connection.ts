@@ -1,4 +1,5 @@
 /** The config dialog's "Test connection": sends what the dialog holds to POST o365-config/test and shows the answer. */
+import { usesOf } from './delegated';
 import { EditorNode } from './red';
 
 const PREFIX = 'node-config-input';
@@ -19,6 +20,12 @@ interface TestAnswer {
   roles?: string[];
   checks?: Array<{ ok?: boolean; need?: string; permission?: string }>;
   mailbox?: Problem & { address?: string };
+  /** A delegated account: who signed in, what is granted, and what the nodes need. */
+  delegated?: {
+    user?: { username?: string; name?: string };
+    permissions?: string[];
+    needs?: Array<{ permission: string; because: string[]; granted: boolean }>;
+  };
 }
 
 type Redact = (text: unknown) => string;
@@ -36,6 +43,7 @@ function requestBody(node: EditorNode, settings: readonly string[]): Record<stri
   };
   const mailbox = valueOf('testMailbox').trim();
   if (mailbox) body.mailbox = mailbox;
+  body.uses = usesOf(node);
   return body;
 }
 
@@ -86,6 +94,38 @@ function renderAnswer(node: EditorNode, output: JQuery, answer: TestAnswer, reda
   }
   const until = token.expiresOn ? new Date(token.expiresOn).toLocaleString() : '?';
   output.append(resultLine(true, t('token-ok', { time: until })));
+  if (answer.delegated) renderDelegated(node, output, answer.delegated, redact);
+  else renderRoles(node, output, answer);
+  renderMailbox(node, output, answer.mailbox, redact);
+}
+
+/** A signed-in user's grant against what the nodes need, and the fix for each gap. */
+function renderDelegated(
+  node: EditorNode,
+  output: JQuery,
+  delegated: NonNullable<TestAnswer['delegated']>,
+  redact: Redact,
+): void {
+  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
+  const user = delegated.user?.username ?? '?';
+  output.append(resultLine(true, t('signed-in', { user: redact(user) })));
+  output.append(
+    resultLine(true, t('granted', { permissions: (delegated.permissions ?? []).join(', ') || '-' })),
+  );
+  for (const need of delegated.needs ?? []) {
+    const because = need.because.map((b) => node._(`o365-config.delegated.because.${b}`)).join('; ');
+    output.append(
+      resultLine(
+        need.granted,
+        t(need.granted ? 'need-granted' : 'need-missing', { permission: need.permission, because }),
+      ),
+    );
+  }
+}
+
+/** An application's roles against what the nodes need. */
+function renderRoles(node: EditorNode, output: JQuery, answer: TestAnswer): void {
+  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
   const roles = Array.isArray(answer.roles) ? answer.roles : [];
   output.append(
     roles.length
@@ -95,7 +135,16 @@ function renderAnswer(node: EditorNode, output: JQuery, answer: TestAnswer, reda
   for (const check of Array.isArray(answer.checks) ? answer.checks : []) {
     output.append(resultLine(!!check.ok, t('check', { need: check.need, permission: check.permission })));
   }
-  const mailbox = answer.mailbox;
+}
+
+/** The mailbox probe. */
+function renderMailbox(
+  node: EditorNode,
+  output: JQuery,
+  mailbox: TestAnswer['mailbox'],
+  redact: Redact,
+): void {
+  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
   if (mailbox) {
     output.append(
       mailbox.ok

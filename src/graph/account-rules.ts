@@ -37,3 +37,6 @@ export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 /** A SHA-1 or SHA-256 certificate thumbprint in hex. */
 export const THUMBPRINT = /^([0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/** Tenant ids only a delegated account may use: any account (common), work accounts (organizations), personal ones. */
+export const MULTI_TENANT_IDS: readonly string[] = ['common', 'organizations', 'consumers'];

@@ -3,15 +3,12 @@
  * configuration): cloud URLs resolved, credentials checked, certificate thumbprint derived.
  */
 import { X509Certificate, createHash, createPrivateKey } from 'crypto';
-import { Cloud, CLOUDS, DOMAIN, GUID, THUMBPRINT } from './account-rules';
+import { Cloud, CLOUDS, DOMAIN, GUID, MULTI_TENANT_IDS, THUMBPRINT } from './account-rules';
 import { ConfigError } from './errors';
 
 export type { Cloud };
 
 export type AuthType = 'secret' | 'certificate' | 'delegated';
-
-/** Tenant ids only a delegated account may use: any account (common), work accounts (organizations), personal ones. */
-export const MULTI_TENANT_IDS = ['common', 'organizations', 'consumers'] as const;
 
 /** The config node's properties and credentials, as the editor stores them. */
 export interface AccountSettings {
@@ -57,7 +54,7 @@ export function normaliseAccount(settings: AccountSettings): Account {
   if (!tenantId)
     throw new ConfigError('No tenant: set the Directory (tenant) ID or domain', { property: 'tenantId' });
   const delegated = settings.authType === 'delegated';
-  const multiTenant = (MULTI_TENANT_IDS as readonly string[]).includes(tenantId.toLowerCase());
+  const multiTenant = MULTI_TENANT_IDS.includes(tenantId.toLowerCase());
   if (multiTenant && !delegated) {
     throw new ConfigError(
       `Tenant "${tenantId}" works only when a user signs in (authType delegated); give the Directory (tenant) ID or domain`,

@@ -24,7 +24,9 @@ async function openEditor(chromium, url) {
     handleSIGTERM: false,
     handleSIGHUP: false,
   });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // The simulator's sign-in pages (delegated sign-in) are served with its self-signed certificate, which the browser
+  // must take as it takes Entra's.
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ignoreHTTPSErrors: true });
   page.setDefaultTimeout(15000);
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

@@ -6,6 +6,7 @@ const fs = require('fs');
 const path = require('path');
 const { check, waitUntil } = require('./harness');
 const editor = require('./editor');
+const { delegatedSteps } = require('./delegated-steps');
 
 const PACKAGE = '@mailgraph/node-red-o365-mail';
 const CONFIG_FIELDS = [
@@ -66,7 +67,10 @@ const MAIL_ACTION_FIELDS = [
 
 /** SPEC's value lists and defaults, as a fresh edit dialog must show them. */
 const SPEC_OPTIONS = {
-  config: { cloud: ['global', 'usgov', 'usgovdod', 'china', 'custom'], authType: ['secret', 'certificate'] },
+  config: {
+    cloud: ['global', 'usgov', 'usgovdod', 'china', 'custom'],
+    authType: ['secret', 'certificate', 'delegated'],
+  },
   mailIn: {
     action: ['read', 'delete', 'move', 'none'],
     pollType: ['cron', 'interval', 'manual'],
@@ -710,6 +714,7 @@ function browserSteps(ctx) {
       },
       { ...reset, requires: ['examplesImported'] },
     ],
+    ...delegatedSteps(ctx),
   ];
 }
 
