@@ -57,12 +57,23 @@ class MailActionNode {
   ) {
     this.account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
     try {
-      this.settings = readMailActionSettings(config);
+      const settings = readMailActionSettings(config);
+      // A delegated account's own mailbox when neither the node nor the message names one.
+      this.settings = this.account?.delegated ? { ...settings, ownMailbox: 'me' } : settings;
     } catch (err) {
       this.problem = settingsProblemText(RED, TYPE, err);
     }
     if (!this.account) this.problem = noAccountText(RED, TYPE);
-    const detach = this.account ? this.account.attach(node) : () => undefined;
+    const detach = this.account
+      ? this.account.attach({
+          status: (status) => node.status(status),
+          // Signed in again: the red "sign in again" goes; the next message is handled as usual.
+          signedInAgain: () => {
+            this.lastError = undefined;
+            this.showProgress();
+          },
+        })
+      : () => undefined;
     if (this.problem) this.showProblem(this.problem);
 
     node.on('input', (msg, send, done) => {

@@ -32,6 +32,8 @@ export interface MailActionSettings {
   fields: Record<MailActionField, TypedValue>;
   /** How `get` reads the mail (mail in's options). */
   read: GetOptions;
+  /** The mailbox when neither the node nor msg.o365.mailbox names one: `me` for a delegated account. */
+  ownMailbox?: string;
 }
 
 /** An action resolved for one message: the mailbox and what to do there. */
@@ -94,7 +96,7 @@ export async function resolveAction(
       throw badAction(operation, `${name}: could not evaluate ${type} "${value}": ${messageOf(err)}`);
     }
   };
-  const mailbox = textOf(await field('username')) || textOf(o365.mailbox);
+  const mailbox = textOf(await field('username')) || textOf(o365.mailbox) || (settings.ownMailbox ?? '');
   if (!mailbox) {
     throw badAction(operation, 'no mailbox: set the username field or msg.o365.mailbox (mail in sets it)');
   }

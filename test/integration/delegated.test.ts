@@ -11,7 +11,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_APP, startSimulator, Simulator } from '../simulator';
 import { approveDeviceCode, signInThroughPages } from '../simulator/signin-helpers';
-import { accountNode, CONFIG_ID, helper, mailInProps, mailOutProps, nodeModules, waitFor } from './setup';
+import {
+  accountNode,
+  CONFIG_ID,
+  helper,
+  mailActionProps,
+  mailInProps,
+  mailOutProps,
+  nodeModules,
+  waitFor,
+} from './setup';
 
 const USER = 'user@contoso.example';
 const OTHER = 'colleague@contoso.example';
@@ -151,6 +160,35 @@ describe('delegated sign-in in Node-RED', function () {
     helper.getNode('out').receive({ to: OTHER, topic: 'sent as the user', payload: 'hello' });
     await waitFor(() => sim.sent.some((s) => s.message.subject === 'sent as the user'), 10_000, 'the send');
     assert.equal(sim.sent.find((s) => s.message.subject === 'sent as the user')?.mailbox, USER);
+  });
+
+  it("a mail action node acts on the signed-in user's mail, the mailbox coming from mail in (me)", async () => {
+    const { config, mailIn, mailAction } = nodeModules();
+    await helper.load(
+      [config, mailIn, mailAction],
+      [
+        { id: 't', type: 'tab', label: 'delegated' },
+        account(),
+        { id: 'in1', z: 't', account: CONFIG_ID, wires: [['act']], ...mailInProps('', { action: 'none' }) },
+        {
+          id: 'act',
+          z: 't',
+          account: CONFIG_ID,
+          wires: [['sink']],
+          ...mailActionProps({ operation: 'move', target: 'archive' }),
+        },
+        { id: 'sink', z: 't', type: 'helper' },
+      ],
+      {},
+    );
+    const received: Record<string, unknown>[] = [];
+    helper.getNode('sink').on('input', (msg: Record<string, unknown>) => received.push(msg));
+    await browserSignIn();
+    sim.addMessage(USER, 'inbox', { subject: 'to be archived' });
+    helper.getNode('in1').receive({});
+    await waitFor(() => received.length === 1, 10_000, 'the action');
+    assert.ok(sim.messages(USER, 'archive').some((m) => m.subject === 'to be archived'));
+    assert.equal((received[0].o365 as { mailbox: string }).mailbox, 'me');
   });
 
   it('signs in with a device code shown on every node, and the dialog sees it', async () => {
