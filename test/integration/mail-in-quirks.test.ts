@@ -10,8 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSimulator, type Simulator } from '../simulator';
 import { graphClient, msgPath } from '../simulator/test-helpers';
-import { loadOne, MAILBOX, MailInNode, Msg, pollUntilQuiet } from './mail-in-harness';
-import { accountCredentials, accountNode, CONFIG_ID, helper, mailInProps } from './setup';
+import { loadMailIn, loadOne, MAILBOX, MailInNode, Msg, pollUntilQuiet } from './mail-in-harness';
+import { accountCredentials, accountNode, CONFIG_ID, helper, mailInProps, waitFor } from './setup';
 
 function subjects(nodes: MailInNode | MailInNode[]): string[] {
   return (Array.isArray(nodes) ? nodes : [nodes]).flatMap((n) => n.messages.map((m) => m.topic));
@@ -50,6 +50,13 @@ describe('o365-mail-in against Graph quirks', function () {
     const subjects = names(prefix, n);
     for (const subject of subjects) sim.addMessage(MAILBOX, folder, { subject });
     return subjects;
+  };
+  const claimed = () => {
+    try {
+      return sim.messages(MAILBOX, 'Inbox/o365-claim').length;
+    } catch {
+      return 0; // no claim folder yet
+    }
   };
   const idOf = (subject: string) => sim.messages(MAILBOX).find((m) => m.subject === subject)?.id as string;
   const flag = async (subject: string) =>
@@ -208,6 +215,37 @@ describe('o365-mail-in against Graph quirks', function () {
       assert.equal(node.warnings.filter((w) => /delta/i.test(w)).length, 1, 'one clear warning');
       assert.deepEqual(node.errors, []);
     });
+  });
+  describe('claims', () => {
+    for (const keeps of [true, false]) {
+      it(`delivers every old mail once across two consumers when a move ${keeps ? 'keeps' : 'stamps'} lastModifiedDateTime`, async () => {
+        sim.setMoveKeepsLastModified(keeps);
+        // Mail that waited in the folder for an hour: its lastModifiedDateTime is older than the claim timeout.
+        const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+        const expected = names('waiting', 40);
+        expected.forEach((subject, i) =>
+          sim.addMessage(MAILBOX, 'inbox', {
+            subject,
+            lastModifiedDateTime: hourAgo,
+            // The first has an attached mail, read on its own: a while passes between the claim and the acknowledgement.
+            attachments: i === 0 ? [{ kind: 'item', name: 'fwd', message: { subject: 'inner' } }] : [],
+          }),
+        );
+        sim.slowNext(1, 1500, { match: { operation: 'getAttachmentValue' } });
+        const nodes = await loadMailIn(sim, { action: 'read', claim: true, maxMessages: 0 }, 2);
+        const [a, b] = nodes;
+        const before = a.pollsEnded;
+        a.trigger();
+        await waitFor(() => claimed() === 40, 10_000, 'a to claim every mail');
+        // b polls while a holds fresh claims: it must not take them for claims left behind by a consumer that died.
+        await b.poll();
+        await a.pollEnded(before);
+        for (let round = 0; round < 3; round++) await Promise.all(nodes.map((n) => n.poll()));
+        assertOnceEach(subjects(nodes), expected);
+        assert.ok(sim.messages(MAILBOX, 'inbox').every((m) => m.isRead));
+        assert.equal(claimed(), 0, 'no mail left in the claim folder');
+      });
+    }
   });
   describe('item attachments', () => {
     it('names and types an attached contact .vcf text/vcard and an attached event .ics text/calendar', async () => {
