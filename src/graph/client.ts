@@ -78,6 +78,8 @@ export interface Page<T> {
   value: T[];
   nextLink?: string;
   deltaLink?: string;
+  /** Graph's clock when it answered (the `Date` header), for times that several clients compare. */
+  date?: string;
 }
 
 export const DEFAULT_RETRY: RetrySettings = {
@@ -204,7 +206,7 @@ export class GraphClient {
       const value = Array.isArray(data.value) ? (data.value as T[]) : [];
       const nextLink = typeof data['@odata.nextLink'] === 'string' ? data['@odata.nextLink'] : undefined;
       const deltaLink = typeof data['@odata.deltaLink'] === 'string' ? data['@odata.deltaLink'] : undefined;
-      yield { value, nextLink, deltaLink };
+      yield { value, nextLink, deltaLink, date: response.headers.date };
       // nextLink is opaque: follow it as given, with the same headers, no query of ours.
       next = nextLink ? { ...req, path: nextLink, query: undefined } : null;
     }
@@ -257,6 +259,14 @@ export class GraphClient {
           retryAfterMs = Math.max(retryAfterMs, this.delayFor(round, wait));
         } else {
           results.set(item.id, answer ?? noAnswer(item.id, status));
+        }
+      }
+      // An item that failed only because one it depends on is asked again (424) goes again with it.
+      const again = new Set(retryLater.map((item) => item.id));
+      for (const item of pending) {
+        if (results.get(item.id)?.status === 424 && item.dependsOn?.some((id) => again.has(id))) {
+          results.delete(item.id);
+          retryLater.push(item);
         }
       }
       // Items are retried after the longest Retry-After among them, in full; past the bound they keep their answer.

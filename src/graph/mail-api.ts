@@ -440,19 +440,24 @@ export class MailApi {
 
   /**
    * Marks read, deletes or moves messages: one request for one, `$batch` requests of 20 for several.
-   * A message already gone counts as acknowledged (`gone`), since someone else took it.
+   * A message already gone counts as acknowledged (`gone`), since someone else took it. `patch` sets properties of
+   * each message as part of it: with read in the same PATCH; with move in a PATCH first, the move chained to it with
+   * `dependsOn` in the same `$batch` (so a message is moved only when the PATCH worked).
    */
   async acknowledge(
     ids: string[],
     action: AcknowledgeAction,
     destinationId?: string,
     signal?: AbortSignal,
+    patch?: (id: string) => Record<string, unknown>,
   ): Promise<AcknowledgeResult[]> {
     if (action === 'move' && !destinationId) throw new RangeError('move needs a destination folder');
-    const items = ids.map((id, index) => ({
-      id: String(index + 1),
-      ...this.ackRequest(id, action, destinationId),
-    }));
+    if (action === 'move' && patch) return this.patchThenMove(ids, destinationId as string, patch, signal);
+    const items = ids.map((id, index) => {
+      const request = this.ackRequest(id, action, destinationId);
+      if (action === 'read' && patch) request.body = { ...patch(id), isRead: true };
+      return { id: String(index + 1), ...request };
+    });
     if (items.length === 1) {
       const item = items[0];
       try {
@@ -476,26 +481,65 @@ export class MailApi {
       signal,
       permission: 'Mail.ReadWrite',
     });
-    return results.map((result, index) => {
-      const id = ids[index];
-      if (result.status >= 200 && result.status < 300) {
-        const body = result.body as { id?: string } | undefined;
-        return { id, ok: true, newId: action === 'move' ? body?.id : undefined };
-      }
-      const error = graphError(result.status, result.body, flattenHeaders(result.headers), {
-        grant: this.client.grant,
-        mailbox: this.mailbox,
-        permission: 'Mail.ReadWrite',
-      });
-      return failedAck(id, error);
+    return results.map((result, index) => this.ackResult(ids[index], result, action === 'move'));
+  }
+
+  /** PATCH, then move (`dependsOn`), each message in one `$batch`; the pairs never split across two. */
+  private async patchThenMove(
+    ids: string[],
+    destinationId: string,
+    patch: (id: string) => Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<AcknowledgeResult[]> {
+    const items = ids.flatMap((id, index) => {
+      const url = `${this.user}/messages/${pathSegment(id)}`;
+      return [
+        { id: `p${index}`, method: 'PATCH' as const, url, body: patch(id) },
+        {
+          id: `m${index}`,
+          method: 'POST' as const,
+          url: `${url}/move`,
+          body: { destinationId },
+          dependsOn: [`p${index}`],
+        },
+      ];
+    });
+    // Pairs are 2 items, so Graph's limit of 20 a batch (the client's chunks) never separates one.
+    const results = await this.client.batch(items, {
+      mailbox: this.mailbox,
+      signal,
+      permission: 'Mail.ReadWrite',
+    });
+    return ids.map((id, index) => {
+      const patched = results[2 * index];
+      // The PATCH failed (the message is gone, say): the move was not made and says only 424.
+      if (patched.status < 200 || patched.status >= 300) return this.ackResult(id, patched, false);
+      return this.ackResult(id, results[2 * index + 1], true);
     });
   }
 
-  private ackRequest(id: string, action: AcknowledgeAction, destinationId?: string) {
+  private ackResult(id: string, result: BatchItemResult, moved: boolean): AcknowledgeResult {
+    if (result.status >= 200 && result.status < 300) {
+      const body = result.body as { id?: string } | undefined;
+      return { id, ok: true, newId: moved ? body?.id : undefined };
+    }
+    const error = graphError(result.status, result.body, flattenHeaders(result.headers), {
+      grant: this.client.grant,
+      mailbox: this.mailbox,
+      permission: 'Mail.ReadWrite',
+    });
+    return failedAck(id, error);
+  }
+
+  private ackRequest(
+    id: string,
+    action: AcknowledgeAction,
+    destinationId?: string,
+  ): { method: 'PATCH' | 'DELETE' | 'POST'; url: string; body?: Record<string, unknown> } {
     const url = `${this.user}/messages/${pathSegment(id)}`;
-    if (action === 'read') return { method: 'PATCH' as const, url, body: { isRead: true } };
-    if (action === 'delete') return { method: 'DELETE' as const, url };
-    return { method: 'POST' as const, url: `${url}/move`, body: { destinationId } };
+    if (action === 'read') return { method: 'PATCH', url, body: { isRead: true } };
+    if (action === 'delete') return { method: 'DELETE', url };
+    return { method: 'POST', url: `${url}/move`, body: { destinationId } };
   }
 
   /**

@@ -60,6 +60,8 @@ export interface BatchItem {
   url: string;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Ids of items that must succeed first (Graph answers 424 for this one when one of them failed). */
+  dependsOn?: string[];
 }
 
 export interface BatchItemResult {

@@ -478,6 +478,27 @@ describe('Graph access layer', function () {
       connection.close();
     });
 
+    it('moves a message only after its PATCH, and repeats both when Graph throttled the PATCH', async () => {
+      const connection = new Connection(settings(), FAST);
+      const api = connection.mailbox(MAILBOX);
+      const [a, b] = sim.seedMessages(MAILBOX, 'inbox', 2);
+      const archive = await api.resolveFolder('archive');
+      sim.throttleNext(1, { retryAfter: 0, match: { operation: 'patchMessage', inBatch: true } });
+      const results = await api.acknowledge([a, b], 'move', archive, undefined, (id) => ({
+        categories: [id === a ? 'A' : 'B'],
+      }));
+      assert.deepEqual(
+        results.map((r) => r.ok && !!r.newId),
+        [true, true],
+      );
+      assert.equal(sim.counters.throttled, 1);
+      const moved = sim.messages(MAILBOX, 'archive');
+      assert.deepEqual(moved.map((m) => m.categories[0]).sort(), ['A', 'B']);
+      const gone = await api.acknowledge([a], 'move', archive, undefined, () => ({ categories: [] }));
+      assert.equal(gone[0].gone, true, 'a message already moved is gone, not failed');
+      connection.close();
+    });
+
     it('refuses to follow a link to another host', async () => {
       const connection = new Connection(settings(), FAST);
       const client = connection.client();
