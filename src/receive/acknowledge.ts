@@ -22,7 +22,8 @@ export interface AckOutcome {
  * Acknowledges `ids` in chunks of 20, all chunks at once; never throws except when aborted. Items Graph did not
  * process (an item's 401 when the token expired under the batch) are sent once more; with `repeatUnknown`, also
  * items whose outcome is unknown (5xx, dropped): safe for read, delete and move (a repeat of a move that was done
- * finds the item gone), not for a claim (that would take the consumer's own claim for someone else's).
+ * finds the item gone), not for a claim (that would take the consumer's own claim for someone else's). `patch` sets
+ * properties of each mail with it (see MailApi.acknowledge).
  */
 export async function acknowledgeAll(
   api: ReceiveApi,
@@ -31,11 +32,14 @@ export async function acknowledgeAll(
   destinationId: string | undefined,
   signal?: AbortSignal,
   repeatUnknown = true,
+  patch?: (id: string) => Record<string, unknown>,
 ): Promise<AckOutcome[]> {
-  const request: AckRequest = { action, destinationId, signal };
+  const request: AckRequest = { action, destinationId, signal, patch };
+  // A PATCH chained to each move takes two items of a batch of 20.
+  const size = patch && action === 'move' ? BATCH_SIZE / 2 : BATCH_SIZE;
   const inChunks = async (list: string[]) => {
     const chunks: string[][] = [];
-    for (let i = 0; i < list.length; i += BATCH_SIZE) chunks.push(list.slice(i, i + BATCH_SIZE));
+    for (let i = 0; i < list.length; i += size) chunks.push(list.slice(i, i + size));
     return (await Promise.all(chunks.map((chunk) => acknowledgeChunk(api, chunk, request)))).flat();
   };
   const first = await inChunks(ids);
@@ -49,6 +53,7 @@ interface AckRequest {
   action: AcknowledgeAction;
   destinationId: string | undefined;
   signal?: AbortSignal;
+  patch?: (id: string) => Record<string, unknown>;
 }
 
 function worthRepeating(error: Error | undefined, repeatUnknown: boolean): boolean {
@@ -61,7 +66,13 @@ function worthRepeating(error: Error | undefined, repeatUnknown: boolean): boole
 async function acknowledgeChunk(api: ReceiveApi, ids: string[], request: AckRequest): Promise<AckOutcome[]> {
   let results: AcknowledgeResult[];
   try {
-    results = await api.acknowledge(ids, request.action, request.destinationId, request.signal);
+    results = await api.acknowledge(
+      ids,
+      request.action,
+      request.destinationId,
+      request.signal,
+      request.patch,
+    );
   } catch (err) {
     if (request.signal?.aborted) throw err;
     const error = err instanceof Error ? err : new Error(String(err));

@@ -21,6 +21,7 @@ export type DrainState = ListingState;
 interface Page {
   value: GraphMessage[];
   nextLink?: string;
+  date?: string;
 }
 
 /** What one poll has done so far, shared by both ways of listing. */
@@ -63,15 +64,18 @@ class Progress {
     return fresh;
   }
 
-  /** Delivers the fresh mails (`light`: listed as ids only); their acknowledgement goes on in the background. */
-  async take(fresh: GraphMessage[], light: boolean): Promise<void> {
+  /**
+   * Delivers the fresh mails of a page (`light`: listed as ids only; `listedAt`: Graph's clock when it listed them);
+   * their acknowledgement goes on in the background.
+   */
+  async take(fresh: GraphMessage[], light: boolean, listedAt?: string): Promise<void> {
     for (const m of fresh) {
       this.seen.add(m.id);
       const at = String(m.receivedDateTime);
       this.seenAt.set(at, (this.seenAt.get(at) ?? 0) + 1);
     }
     this.remaining -= fresh.length;
-    await deliverPage(this.ctx, fresh, this.folders, this.acknowledger, light);
+    await deliverPage(this.ctx, fresh, this.folders, this.acknowledger, light, listedAt);
     if (this.remaining <= 0) this.ctx.summary.limited = true;
   }
 
@@ -136,7 +140,8 @@ async function byKey(ctx: PollContext, folders: DrainFolders, state: DrainState,
     if (more && (!lastTime || (fresh.length === 0 && lastTime === since))) return false;
     next = undefined;
     const left = progress.remaining - fresh.length;
-    const light = shape.light;
+    const { light } = shape;
+    const listedAt = page.date;
     if (more && left > 0) {
       // Asked now, so listing overlaps with delivering and acknowledging this page.
       since = lastTime as string;
@@ -144,7 +149,7 @@ async function byKey(ctx: PollContext, folders: DrainFolders, state: DrainState,
       next = firstPage(ctx, folders.source, shape, since);
       next.catch(() => undefined);
     }
-    if (fresh.length > 0) await progress.take(fresh, light);
+    if (fresh.length > 0) await progress.take(fresh, light, listedAt);
   }
   return true;
 }
@@ -177,7 +182,7 @@ async function byOffset(ctx: PollContext, folders: DrainFolders, state: DrainSta
       const fresh = progress.fresh(result.value);
       // Nothing new: nothing was acknowledged since this listing began, so its next page is safe to follow.
       if (fresh.length === 0) continue;
-      await progress.take(fresh, shape.light);
+      await progress.take(fresh, shape.light, result.value.date);
       await progress.settle();
       await pages.return(undefined);
       pages = open();

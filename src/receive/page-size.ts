@@ -49,14 +49,16 @@ export class PageSizes {
   /** The shape of a listing page of at most `wanted` mails. */
   listing(options: ReceiveOptions, wanted = Infinity): PageShape {
     const full = expandsAttachments(options) ? 250 : MAX_PAGE;
+    // A claim keeps the mail's own categories beside its claim mark: they are read with the listing.
+    const claims = options.claim && options.action !== 'none' ? ['categories'] : [];
     if (this.step >= LAST_STEP) {
-      const select = ['id', 'receivedDateTime', ...FILTER_SELECT];
+      const select = ['id', 'receivedDateTime', ...FILTER_SELECT, ...claims];
       return { top: clamp(Math.min(MAX_PAGE, wanted)), expandAttachments: false, select, light: true };
     }
     return {
       top: clamp(Math.min(Math.floor(full / 4 ** this.step), wanted)),
       expandAttachments: this.step === 0 && expandsAttachments(options),
-      select: MESSAGE_SELECT,
+      select: [...MESSAGE_SELECT, ...claims],
       light: false,
     };
   }

@@ -2,7 +2,7 @@
 import type { AcknowledgeAction, GraphMessage } from '../graph/mail-api';
 import { messageOf } from '../graph/errors';
 import { AckOutcome, AckQueue, acknowledgeAll } from './acknowledge';
-import { claimMails } from './claim';
+import { claimMails, withoutClaim } from './claim';
 import { deliverInOrder } from './deliver';
 import type { PollContext } from './poll';
 
@@ -21,12 +21,14 @@ export interface DrainFolders {
  */
 export class Acknowledger {
   private readonly queue: AckQueue;
+  /** The categories claimed mails had before their claim mark, by their id in the claim folder. */
+  readonly categories = new Map<string, string[]>();
 
   constructor(
     private readonly ctx: PollContext,
     folders: DrainFolders,
   ) {
-    this.queue = new AckQueue((ids) => acknowledge(ctx, ids, folders));
+    this.queue = new AckQueue((ids) => acknowledge(ctx, ids, folders, this.categories));
   }
 
   /** Queues a delivered mail; resolves when there is room for more. */
@@ -42,7 +44,8 @@ export class Acknowledger {
 
 /**
  * Claims (when on) and delivers one page of fresh mails, handing each delivered one to the acknowledger. `whole`: the
- * page listed ids only, so each mail is read by id first (where it is now).
+ * page listed ids only, so each mail is read by id first (where it is now). `listedAt`: Graph's clock when it listed
+ * the page (the time of the claims).
  */
 export async function deliverPage(
   ctx: PollContext,
@@ -50,17 +53,15 @@ export async function deliverPage(
   folders: DrainFolders,
   acknowledger: Acknowledger,
   whole = false,
+  listedAt?: string,
 ): Promise<void> {
   let mails = fresh;
   let currentId = (id: string) => id;
   if (folders.claim) {
-    const claim = await claimMails(
-      ctx.api,
-      fresh.map((m) => m.id),
-      folders.claim,
-      ctx.signal,
-    );
-    ctx.counters.operations += fresh.length;
+    const at = new Date(listedAt ? Date.parse(listedAt) : Date.now()).toISOString();
+    const claim = await claimMails(ctx.api, fresh, folders.claim, at, ctx.signal);
+    // The claim mark and the move: two operations a mail.
+    ctx.counters.operations += 2 * fresh.length;
     ctx.counters.claimsWon += claim.won.size;
     ctx.counters.claimsLost += claim.lost.length;
     ctx.summary.claimsLost += claim.lost.length;
@@ -71,16 +72,29 @@ export async function deliverPage(
       });
     }
     mails = fresh.filter((m) => claim.won.has(m.id));
+    for (const m of mails)
+      acknowledger.categories.set(claim.won.get(m.id) as string, withoutClaim(m.categories));
     currentId = (id) => claim.won.get(id) ?? id;
   }
   await deliverInOrder(ctx, mails, (id) => acknowledger.add(id), { currentId, whole });
 }
 
-/** The acknowledgement of the action; with claims, `read` also puts the mail back where it was. */
-async function acknowledge(ctx: PollContext, ids: string[], folders: DrainFolders): Promise<AckOutcome[]> {
+/**
+ * The acknowledgement of the action. With claims the claim mark goes too (the categories are set back as they were):
+ * in the PATCH of `read`, which then moves the mail back where it was, or in a PATCH chained to the `move`.
+ */
+async function acknowledge(
+  ctx: PollContext,
+  ids: string[],
+  folders: DrainFolders,
+  categories: Map<string, string[]>,
+): Promise<AckOutcome[]> {
   const action = ctx.options.action as AcknowledgeAction;
-  ctx.counters.operations += ids.length;
-  const first = await acknowledgeAll(ctx.api, ids, action, folders.destination, ctx.signal);
+  const unmark = folders.claim ? (id: string) => ({ categories: categories.get(id) ?? [] }) : undefined;
+  const patch = action === 'delete' ? undefined : unmark;
+  ctx.counters.operations += ids.length * (action === 'move' && patch ? 2 : 1);
+  const first = await acknowledgeAll(ctx.api, ids, action, folders.destination, ctx.signal, true, patch);
+  for (const id of ids) categories.delete(id);
   if (!(folders.claim && action === 'read')) return first;
   const read = first.filter((o) => o.ok && !o.gone).map((o) => o.id);
   if (read.length === 0) return first;

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { startSimulator, type Simulator } from '../../simulator';
+import { graphClient, msgPath } from '../../simulator/test-helpers';
 import { engine, MAILBOX } from './harness';
 
 describe('receive: claims', () => {
@@ -80,7 +81,8 @@ describe('receive: claims', () => {
     await patient.receiver.pollOnce();
     assert.equal(patient.delivered.length, 0, 'a fresh claim is left alone');
     patient.close();
-    await new Promise((r) => setTimeout(r, 20));
+    // Claim times are Graph's clock (its Date header, whole seconds): let one tick pass.
+    await new Promise((r) => setTimeout(r, 1100));
     const rescuer = engine(sim, { action: 'delete', claim: true, claimTimeoutMs: 10 });
     await rescuer.receiver.pollOnce();
     await rescuer.receiver.pollOnce();
@@ -91,4 +93,59 @@ describe('receive: claims', () => {
     );
     assert.equal(sim.messages(MAILBOX, 'Inbox/o365-claim').length, 0);
   });
+
+  it("keeps a mail's own categories: the claim mark goes when the mail is acknowledged", async () => {
+    const id = sim.addMessage(MAILBOX, 'inbox', { subject: 'tagged' });
+    const graph = await graphClient(sim);
+    await graph.patch(msgPath(id), { categories: ['Red category'] });
+    sim.addFolder(MAILBOX, 'inbox', 'Done');
+    for (const action of ['read', 'move'] as const) {
+      const e = engine(sim, { action, moveTo: 'Inbox/Done', claim: true, filter: '' });
+      await e.receiver.pollOnce();
+      e.close();
+      assert.equal(e.delivered.length, 1, action);
+    }
+    const [done] = sim.messages(MAILBOX, 'Inbox/Done');
+    assert.deepEqual(done.categories, ['Red category']);
+    assert.equal(done.isRead, true);
+  });
+
+  it('releases a claim by the time in its mark, not by lastModifiedDateTime', async () => {
+    // A claim left behind an hour ago whose lastModifiedDateTime is fresh (someone flagged it since).
+    const claimFolder = sim.addFolder(MAILBOX, 'inbox', 'o365-claim');
+    const id = sim.addMessage(MAILBOX, claimFolder, { subject: 'left behind' });
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+    await (await graphClient(sim)).patch(msgPath(id), { categories: ['Blue', `o365-claim ${hourAgo}`] });
+    const e = engine(sim, { action: 'delete', claim: true });
+    await e.receiver.pollOnce();
+    await e.receiver.pollOnce();
+    e.close();
+    assert.deepEqual(
+      e.delivered.map((m) => m.topic),
+      ['left behind'],
+    );
+    assert.equal(e.receiver.counters.released, 1);
+  });
+
+  for (const keeps of [true, false]) {
+    it(`two consumers moving the same mails in the same millisecond deliver each once (a move ${keeps ? 'keeps' : 'stamps'} lastModifiedDateTime)`, async () => {
+      sim.setMoveKeepsLastModified(keeps);
+      const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+      sim.seedMessages(MAILBOX, 'inbox', 30, (i) => ({
+        subject: `mail ${i}`,
+        lastModifiedDateTime: hourAgo,
+      }));
+      const a = engine(sim, { action: 'read', claim: true, maxMessages: 0 });
+      const b = engine(sim, { action: 'read', claim: true, maxMessages: 0 });
+      for (let round = 0; round < 3; round++)
+        await Promise.all([a.receiver.pollOnce(), b.receiver.pollOnce()]);
+      a.close();
+      b.close();
+      const all = [...a.delivered, ...b.delivered].map((m) => m.topic);
+      assert.equal(all.length, 30);
+      assert.equal(new Set(all).size, 30, 'none twice');
+      assert.equal(a.receiver.counters.released + b.receiver.counters.released, 0, 'no fresh claim released');
+      assert.ok(sim.messages(MAILBOX, 'inbox').every((m) => m.isRead && m.categories.length === 0));
+    });
+  }
 });
