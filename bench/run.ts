@@ -4,6 +4,7 @@
  */
 import { MAILBOX_CONCURRENCY } from '../src/graph/limiter';
 import { markReadLikeNaive, markReadWithEngine, type ActRun } from './act';
+import { cursorFigures, measureCursorAtBound } from './cursor';
 import { atLeast, atMost, Figure, info, MB, round, table } from './measure';
 import { receiveLikeInterlok, receiveWithEngine, type ReceiveRun } from './receive';
 import {
@@ -247,6 +248,11 @@ async function runSections(sim: SimProcess, sizes: Sizes, section: Section, runs
         return noneFigures(at20, at0, sizes.receiveMails);
       },
     );
+    await section(`Receive, action none: the cursor at its bound`, async () => {
+      const run = await measureCursorAtBound();
+      runs.cursor = run;
+      return cursorFigures(run);
+    });
 
     await section(
       `Send: ${sizes.sendMails} plain mails (naive: ${sizes.baselineSendMails} mails, per mail)`,
