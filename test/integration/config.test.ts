@@ -3,7 +3,7 @@
  * problem shows as a short red reason on every node that uses it.
  */
 import { strict as assert } from 'node:assert';
-import { startSimulator, Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import {
   accountCredentials,
   accountNode,
@@ -12,6 +12,7 @@ import {
   mailInProps,
   mailOutProps,
   nodeModules,
+  nodeRedSuite,
   recordStatuses,
   waitFor,
 } from './setup';
@@ -22,17 +23,7 @@ describe('o365-config in Node-RED', function () {
   this.timeout(30_000);
   let sim: Simulator;
 
-  before(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-  });
-  after(() => sim.stop());
-  beforeEach(() => helper.startServer());
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    assert.deepEqual(sim.schemaViolations, []);
-    sim.resetCounters();
-  });
+  nodeRedSuite({ simulator: { mailboxes: [MAILBOX] }, checkSchemas: true }, (s) => (sim = s));
 
   function flow(account: Record<string, unknown>) {
     const mailIn = (id: string) => ({

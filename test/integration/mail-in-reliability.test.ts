@@ -4,10 +4,10 @@
  * several consumers.
  */
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import { loadMailIn, loadOne, MAILBOX, MailInNode, Msg, pollUntilQuiet } from './mail-in-harness';
 import { graphClient, msgPath } from '../simulator/test-helpers';
-import { helper, waitFor } from './setup';
+import { helper, nodeRedSuite, waitFor } from './setup';
 
 function subjects(node: MailInNode): string[] {
   return node.messages.map((m) => m.topic);
@@ -26,17 +26,10 @@ describe('o365-mail-in reliability', function () {
   this.timeout(60_000);
   let sim: Simulator;
 
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    const violations = sim.schemaViolations;
-    await sim.stop();
-    assert.deepEqual(violations, [], 'requests and answers follow the Graph schemas');
-  });
+  nodeRedSuite(
+    { simulator: { mailboxes: [MAILBOX] }, freshSimulator: true, checkSchemas: true },
+    (s) => (sim = s),
+  );
 
   const seed = (n: number) =>
     sim.seedMessages(MAILBOX, 'inbox', n, (i) => ({ subject: `mail ${i}` })).map((_, i) => `mail ${i}`);

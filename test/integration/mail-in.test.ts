@@ -4,25 +4,22 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { startSimulator, type Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import { loadOne, MAILBOX, pollUntilQuiet } from './mail-in-harness';
-import { helper, waitFor } from './setup';
+import { helper, nodeRedSuite, waitFor } from './setup';
 
 describe('o365-mail-in', function () {
   this.timeout(30_000);
   let sim: Simulator;
 
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX, 'colleague@contoso.example'] });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    const violations = sim.schemaViolations;
-    await sim.stop();
-    assert.deepEqual(violations, [], 'requests and answers follow the Graph schemas');
-  });
+  nodeRedSuite(
+    {
+      simulator: { mailboxes: [MAILBOX, 'colleague@contoso.example'] },
+      freshSimulator: true,
+      checkSchemas: true,
+    },
+    (s) => (sim = s),
+  );
 
   describe('the message', () => {
     it('carries every SPEC field', async () => {

@@ -3,8 +3,10 @@
  * simulator. NODE_RED_PATH selects another Node-RED (CI runs the suite again on Node-RED 5).
  */
 import helper from 'node-red-node-test-helper';
+import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import type { Simulator } from '../simulator';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator';
+import { simAccountProperties } from '../support/sim-connection';
 
 const runtime = process.env.NODE_RED_PATH
   ? require.resolve(path.resolve(process.env.NODE_RED_PATH))
@@ -39,18 +41,61 @@ export function catchModule(): unknown {
   return coreNodeModule('common/25-catch');
 }
 
+export interface SuiteOptions {
+  /** The simulator to start. */
+  simulator: SimulatorOptions;
+  /** A fresh simulator for each test; otherwise one for the suite, its faults, latency and counters reset per test. */
+  freshSimulator?: boolean;
+  /** Runtime tuning for the suite, as settings.js `o365` holds it (fast retries for fault tests). */
+  tuning?: Record<string, unknown>;
+  /** After each test, check that every request and answer followed Graph's schemas. */
+  checkSchemas?: boolean;
+}
+
+/**
+ * The hooks of a suite that loads the nodes into Node-RED against the simulator: the simulator, Node-RED's test server
+ * for each test, optional tuning and the schema check. `use` is given each simulator as it starts.
+ */
+export function nodeRedSuite(options: SuiteOptions, use: (sim: Simulator) => void): void {
+  let sim: Simulator | undefined;
+  const start = async () => {
+    sim = await startSimulator(options.simulator);
+    use(sim);
+  };
+  before(async () => {
+    if (options.tuning) helper.settings({ o365: options.tuning });
+    if (!options.freshSimulator) await start();
+  });
+  after(async () => {
+    if (options.tuning) helper.settings({ o365: undefined });
+    if (!options.freshSimulator) await sim?.stop();
+  });
+  beforeEach(async () => {
+    if (options.freshSimulator) await start();
+    else {
+      sim?.clearFaults();
+      sim?.setLatency(0);
+      sim?.resetCounters();
+    }
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    const violations = sim?.schemaViolations ?? [];
+    if (options.freshSimulator) await sim?.stop();
+    if (options.checkSchemas)
+      assert.deepEqual(violations, [], 'requests and answers follow the Graph schemas');
+  });
+}
+
 /** An o365-config node pointed at the simulator. */
 export function accountNode(sim: Simulator, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     id: CONFIG_ID,
     type: 'o365-config',
     name: 'simulator',
-    tenantId: sim.tenantId,
-    applicationId: sim.app.clientId,
-    cloud: 'custom',
-    authorityHost: sim.url,
-    graphEndpoint: sim.url,
-    authType: 'secret',
+    ...simAccountProperties(sim),
     certificateThumbprint: '',
     ...extra,
   };

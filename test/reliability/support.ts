@@ -15,10 +15,11 @@ import {
   mailInProps,
   mailOutProps,
   nodeModules,
+  nodeRedSuite,
   waitFor,
 } from '../integration/setup';
 
-export { helper, waitFor, CONFIG_ID, mailInProps, mailOutProps };
+export { helper, waitFor, CONFIG_ID, mailInProps, mailOutProps, nodeRedSuite };
 
 /**
  * Retry tuning that keeps every case to seconds: 5 attempts, 10 ms base backoff, a 1 s client timeout, and a send of

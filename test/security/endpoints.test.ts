@@ -5,16 +5,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { startSimulator, type Simulator } from '../simulator';
-import { Connection } from '../../src/graph/connection';
+import { simConnection } from '../support/sim-connection';
 import {
   helper,
   loadFlow,
   loadReceivers,
   loadSender,
   mailInProps,
-  resetTuning,
-  useTuning,
   waitFor,
+  FAST_TUNING,
+  nodeRedSuite,
 } from '../reliability/support';
 
 const MAILBOX = 'user@contoso.example';
@@ -25,23 +25,12 @@ describe('security: requests go only to the configured endpoints', function () {
   let sim: Simulator;
   let evil: Simulator;
 
+  nodeRedSuite({ simulator: { mailboxes: [MAILBOX, COLLEAGUE] }, tuning: FAST_TUNING }, (s) => (sim = s));
   before(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX, COLLEAGUE] });
     evil = await startSimulator({ mailboxes: [MAILBOX] });
-    useTuning();
   });
-  after(async () => {
-    resetTuning();
-    await sim.stop();
-    await evil.stop();
-  });
-  beforeEach(async () => {
-    sim.resetCounters();
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
+  after(() => evil.stop());
+  afterEach(() => {
     assert.equal(evil.counters.tokenRequests + evil.counters.graphRequests, 0, 'the other host saw nothing');
   });
 
@@ -117,17 +106,7 @@ describe('security: requests go only to the configured endpoints', function () {
   });
 
   it('the Graph client refuses absolute links to another host, and plain http', async () => {
-    const conn = new Connection(
-      {
-        tenantId: sim.tenantId,
-        applicationId: sim.app.clientId,
-        cloud: 'custom',
-        authorityHost: sim.url,
-        graphEndpoint: sim.url,
-        clientSecret: sim.app.secrets?.[0]?.value,
-      },
-      { ca: sim.ca, timeoutMs: 2000 },
-    );
+    const conn = simConnection(sim, { timeoutMs: 2000 });
     try {
       const client = conn.client();
       const plain = sim.url.replace('https:', 'http:');

@@ -4,15 +4,14 @@
  * schema-valid request, never a crash or a hang; the same node sends a normal mail afterwards.
  */
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import {
-  helper,
   loadReceivers,
   loadSender,
-  resetTuning,
   SendOutcome,
-  useTuning,
   waitFor,
+  FAST_TUNING,
+  nodeRedSuite,
 } from '../reliability/support';
 
 const SENDER = 'sender@contoso.example';
@@ -148,22 +147,7 @@ describe('security: oversized and odd input', function () {
   this.timeout(60_000);
   let sim: Simulator;
 
-  before(async () => {
-    sim = await startSimulator({ mailboxes: [SENDER, COLLEAGUE] });
-    useTuning();
-  });
-  after(async () => {
-    resetTuning();
-    await sim.stop();
-  });
-  beforeEach(async () => {
-    sim.resetCounters();
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-  });
+  nodeRedSuite({ simulator: { mailboxes: [SENDER, COLLEAGUE] }, tuning: FAST_TUNING }, (s) => (sim = s));
 
   for (const [name, hostile] of Object.entries(CASES)) {
     it(`o365-mail-out: ${name} gives a clear error or a safe, schema-valid mail, then sends normally`, async () => {

@@ -4,10 +4,10 @@
  * simulator records the exact paths it received; the expected encodings are written out by hand.
  */
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../simulator';
-import { Connection } from '../../src/graph/connection';
+import type { Simulator } from '../simulator';
+import { simConnection } from '../support/sim-connection';
 import { GraphError } from '../../src/graph/errors';
-import { helper, loadReceivers, loadSender, resetTuning, useTuning, waitFor } from '../reliability/support';
+import { loadReceivers, loadSender, waitFor, FAST_TUNING, nodeRedSuite } from '../reliability/support';
 
 const MAILBOX = 'user@contoso.example';
 const COLLEAGUE = 'colleague@contoso.example';
@@ -33,37 +33,9 @@ describe('security: path and query injection', function () {
   this.timeout(30_000);
   let sim: Simulator;
 
-  before(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX, COLLEAGUE] });
-    useTuning();
-  });
-  after(async () => {
-    resetTuning();
-    await sim.stop();
-  });
-  beforeEach(async () => {
-    sim.clearFaults();
-    sim.resetCounters();
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-  });
+  nodeRedSuite({ simulator: { mailboxes: [MAILBOX, COLLEAGUE] }, tuning: FAST_TUNING }, (s) => (sim = s));
 
-  const connection = () =>
-    new Connection(
-      {
-        tenantId: sim.tenantId,
-        applicationId: sim.app.clientId,
-        cloud: 'custom',
-        authorityHost: sim.url,
-        graphEndpoint: sim.url,
-        authType: 'secret',
-        clientSecret: sim.app.secrets?.[0]?.value,
-      },
-      { ca: sim.ca, timeoutMs: 2000, retry: { maxAttempts: 1 } },
-    );
+  const connection = () => simConnection(sim, { timeoutMs: 2000, retry: { maxAttempts: 1 } });
 
   describe('message ids', () => {
     for (const [id, encoded] of IDS) {

@@ -1,13 +1,22 @@
-/** Test helper: the O365Error a promise rejects with (fails the test when it resolves or rejects otherwise). */
+/** Test helpers: the error a promise rejects with (fails the test when it resolves or rejects with another kind). */
 import { strict as assert } from 'node:assert';
 import { O365Error } from '../../src/graph/errors';
 
-export async function rejection(promise: Promise<unknown>): Promise<O365Error> {
+/** The error a promise rejects with, checked to be of `type`. */
+export async function rejectionOf<T extends Error>(
+  promise: Promise<unknown>,
+  type: abstract new (...args: never[]) => T,
+): Promise<T> {
   try {
     await promise;
   } catch (err) {
-    assert.ok(err instanceof O365Error, `expected an O365Error, got ${String(err)}`);
+    assert.ok(err instanceof type, `expected a ${type.name}, got ${String(err)}`);
     return err;
   }
-  assert.fail('expected a rejection');
+  assert.fail(`expected a ${type.name}, but it succeeded`);
+}
+
+/** The O365Error a promise rejects with. */
+export function rejection(promise: Promise<unknown>): Promise<O365Error> {
+  return rejectionOf(promise, O365Error);
 }

@@ -1,17 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../../simulator';
+import type { Simulator } from '../../simulator';
 import { graphClient, msgPath } from '../../simulator/test-helpers';
-import { engine, MAILBOX } from './harness';
+import { engine, freshSimulator, MAILBOX } from './harness';
 
 describe('receive: claims', () => {
   let sim: Simulator;
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-  });
-  afterEach(async () => {
-    assert.deepEqual(sim.schemaViolations, []);
-    await sim.stop();
-  });
+  freshSimulator((s) => (sim = s));
 
   it('creates the claim folder under the polled folder once and acknowledges from it', async () => {
     sim.seedMessages(MAILBOX, 'inbox', 3);

@@ -1,18 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { offersMessageDelta } from '../../../src/graph/account-rules';
 import { memoryCursorStore } from '../../../src/receive/cursor';
-import { startSimulator, type Simulator } from '../../simulator';
-import { engine, MAILBOX } from './harness';
+import type { Simulator } from '../../simulator';
+import { engine, freshSimulator, MAILBOX } from './harness';
 
 describe('receive: action none through the delta query', () => {
   let sim: Simulator;
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-  });
-  afterEach(async () => {
-    assert.deepEqual(sim.schemaViolations, []);
-    await sim.stop();
-  });
+  freshSimulator((s) => (sim = s));
 
   const seed = (n: number, prefix = 'mail') =>
     sim.seedMessages(MAILBOX, 'inbox', n, (i) => ({ subject: `${prefix} ${i}` }));

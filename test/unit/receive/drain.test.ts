@@ -1,16 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../../simulator';
-import { engine, MAILBOX } from './harness';
+import type { Simulator } from '../../simulator';
+import { engine, freshSimulator, MAILBOX } from './harness';
 
 describe('receive: draining with an acknowledgement', () => {
   let sim: Simulator;
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-  });
-  afterEach(async () => {
-    assert.deepEqual(sim.schemaViolations, []);
-    await sim.stop();
-  });
+  freshSimulator((s) => (sim = s));
 
   it('delivers unread mail oldest first and marks each read after delivery', async () => {
     sim.seedMessages(MAILBOX, 'inbox', 5, (i) => ({ subject: `mail ${i}` }));

@@ -1,12 +1,16 @@
 /** The receive engine on a real Connection against the simulator, with its deliveries and warnings recorded. */
-import { Connection } from '../../../src/graph/connection';
+import type { Connection } from '../../../src/graph/connection';
 import type { InboundMail } from '../../../src/mail/inbound';
 import { MailError, Notice, Receiver } from '../../../src/receive';
 import { memoryCursorStore, type CursorStore } from '../../../src/receive/cursor';
 import { readReceiveOptions, type ReceiveProperties } from '../../../src/receive/options';
 import type { ReceiveEnvironment } from '../../../src/receive/receiver';
 import { englishText } from '../../../src/red/catalogue';
-import type { Simulator } from '../../simulator';
+import { strict as assert } from 'node:assert';
+import { startSimulator, type Simulator } from '../../simulator';
+import { simConnection } from '../../support/sim-connection';
+
+export { simConnection };
 
 export const MAILBOX = 'user@contoso.example';
 
@@ -21,19 +25,18 @@ export interface Engine {
   close(): void;
 }
 
-/** A connection to the simulator with short retry waits. */
-export function simConnection(sim: Simulator): Connection {
-  return new Connection(
-    {
-      cloud: 'custom',
-      authorityHost: sim.url,
-      graphEndpoint: sim.url,
-      tenantId: sim.tenantId,
-      applicationId: sim.app.clientId,
-      clientSecret: sim.app.secrets?.[0]?.value,
-    },
-    { ca: sim.ca, retry: { baseDelayMs: 5, maxDelayMs: 50 } },
-  );
+/** A fresh simulator with MAILBOX for each test, checked against Graph's schemas after it; `use` is given each. */
+export function freshSimulator(use: (sim: Simulator) => void): void {
+  let sim: Simulator;
+  beforeEach(async () => {
+    sim = await startSimulator({ mailboxes: [MAILBOX] });
+    use(sim);
+  });
+  afterEach(async () => {
+    const violations = sim.schemaViolations;
+    await sim.stop();
+    assert.deepEqual(violations, []);
+  });
 }
 
 /** A receiver for MAILBOX with these node properties over SPEC's defaults (and a claim timeout, for tests). */

@@ -4,6 +4,7 @@ import { SendError } from '../../../src/send/errors';
 import { fileAttachmentSize } from '../../../src/mail/outbound';
 import { packIntoDraft, Sender } from '../../../src/send/sender';
 import { FakeApi, outcomeUnknown, refused, unclearAnswer } from './fake-api';
+import { rejectionOf } from '../../support/rejection';
 
 const MB = 1024 * 1024;
 
@@ -30,15 +31,7 @@ function bytes(size: number, seed: number): Buffer {
   return buffer;
 }
 
-async function failure(promise: Promise<unknown>): Promise<SendError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof SendError, `expected a SendError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to fail');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SendError);
 
 const quick = {
   sentCopyDelaysMs: [0, 1, 1],
