@@ -182,12 +182,14 @@ const AADSTS_HINTS: Record<string, { reason: ErrorReason; hint: string }> = {
   },
 };
 
-/** The fields of an msal error (AuthError, ServerError) the mapping reads. */
-interface MsalErrorLike {
+/** The fields of an msal error (AuthError, ServerError, InteractionRequiredAuthError) the mappings read. */
+export interface MsalErrorLike {
   errorCode?: string;
   errorMessage?: string;
   message?: string;
-  errorNo?: string;
+  /** The AADSTS number Entra gave in `error_codes`. */
+  errorNo?: string | number;
+  subError?: string;
   status?: number;
   correlationId?: string;
 }

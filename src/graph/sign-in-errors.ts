@@ -4,7 +4,7 @@
  * complete (the dialog shows it). Both are TokenErrors with reason `sign-in-required`; callers branch on `why`.
  */
 import { AadstsCodes, ErrorCodes, GrantErrors, SignInReason } from './error-codes';
-import { firstLine, O365Error, TokenError, tokenError } from './errors';
+import { firstLine, type MsalErrorLike, O365Error, TokenError, tokenError } from './errors';
 
 export type { SignInReason } from './error-codes';
 
@@ -152,15 +152,6 @@ const FAILURE_BY_AADSTS: Record<string, SignInFailure> = {
   [AadstsCodes.scopeInvalid]: 'scope-invalid',
 };
 
-interface MsalLike {
-  errorCode?: string;
-  errorNo?: string | number;
-  errorMessage?: string;
-  subError?: string;
-  status?: number;
-  correlationId?: string;
-}
-
 /**
  * A failed silent token request of a delegated account: Entra's grant errors (invalid_grant and its relatives, msal's
  * InteractionRequiredAuthError) become a SignInRequiredError with the reason; everything else (network, outage,
@@ -168,7 +159,7 @@ interface MsalLike {
  */
 export function refreshFailure(err: unknown, transport?: unknown): O365Error {
   if (err instanceof O365Error) return err;
-  const e = (err ?? {}) as MsalLike;
+  const e = (err ?? {}) as MsalErrorLike;
   const aadsts = e.errorNo !== undefined && e.errorNo !== '' ? String(e.errorNo) : undefined;
   const grantError = GrantErrors.includes(e.errorCode ?? '') || e.errorCode === 'no_tokens_found';
   if (!grantError && !(aadsts && REQUIRED_BY_AADSTS[aadsts])) return tokenError(err, transport);
