@@ -2,8 +2,7 @@
  * Loads an o365-mail-out node (plus its account and a helper node on its output) into the real Node-RED runtime
  * against the simulator, and turns its outputs and `done(err)` errors into awaitable outcomes per message.
  */
-import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../simulator';
+import type { Simulator } from '../simulator';
 import type { SentRecord } from '../simulator/types';
 import {
   accountCredentials,
@@ -13,6 +12,7 @@ import {
   mailOutProps,
   MessageCases,
   nodeModules,
+  nodeRedSuite,
 } from './setup';
 
 export const MAILBOX = 'sender@contoso.example';
@@ -109,28 +109,17 @@ export function mailOutSuite(
 ): MailOutSuite {
   let sim: Simulator | undefined;
   let sentBefore = 0;
-  before(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX, COLLEAGUE] });
-  });
-  after(async () => {
-    await sim?.stop();
-  });
-  beforeEach(async () => {
-    const s = current();
-    s.clearFaults();
-    s.setLatency(0);
-    options.reset?.(s);
-    s.resetCounters();
-    sentBefore = s.sent.length;
-    if (options.o365) helper.settings({ o365: options.o365 });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await current().idle();
-    await helper.stopServer();
-    helper.settings({ o365: undefined });
-    assert.deepEqual(current().schemaViolations, [], 'every request body matched Graph schema');
+  nodeRedSuite(
+    {
+      simulator: { mailboxes: [MAILBOX, COLLEAGUE] },
+      tuning: options.o365,
+      reset: options.reset,
+      checkSchemas: true,
+    },
+    (s) => (sim = s),
+  );
+  beforeEach(() => {
+    sentBefore = current().sent.length;
   });
   const current = (): Simulator => {
     if (!sim) throw new Error('no simulator outside a test case');

@@ -46,15 +46,18 @@ export interface SuiteOptions {
   simulator: SimulatorOptions;
   /** A fresh simulator for each test; otherwise one for the suite, its faults, latency and counters reset per test. */
   freshSimulator?: boolean;
-  /** Runtime tuning for the suite, as settings.js `o365` holds it (fast retries for fault tests). */
+  /** Runtime tuning for each test, as settings.js `o365` holds it (fast retries for fault tests). */
   tuning?: Record<string, unknown>;
+  /** Puts the shared simulator back before each test, beyond its faults, latency and counters. */
+  reset?: (sim: Simulator) => void;
   /** After each test, check that every request and answer followed Graph's schemas. */
   checkSchemas?: boolean;
 }
 
 /**
  * The hooks of a suite that loads the nodes into Node-RED against the simulator: the simulator, Node-RED's test server
- * for each test, optional tuning and the schema check. `use` is given each simulator as it starts.
+ * and the tuning for each test, and the schema check. After each test the simulator is left idle (Graph finishes a
+ * request whose client gave up: it must not land in the next test). `use` is given each simulator as it starts.
  */
 export function nodeRedSuite(options: SuiteOptions, use: (sim: Simulator) => void): void {
   let sim: Simulator | undefined;
@@ -63,25 +66,27 @@ export function nodeRedSuite(options: SuiteOptions, use: (sim: Simulator) => voi
     use(sim);
   };
   before(async () => {
-    if (options.tuning) helper.settings({ o365: options.tuning });
     if (!options.freshSimulator) await start();
   });
   after(async () => {
-    if (options.tuning) helper.settings({ o365: undefined });
     if (!options.freshSimulator) await sim?.stop();
   });
   beforeEach(async () => {
     if (options.freshSimulator) await start();
-    else {
-      sim?.clearFaults();
-      sim?.setLatency(0);
-      sim?.resetCounters();
+    else if (sim) {
+      sim.clearFaults();
+      sim.setLatency(0);
+      options.reset?.(sim);
+      sim.resetCounters();
     }
+    if (options.tuning) helper.settings({ o365: options.tuning });
     await helper.startServer();
   });
   afterEach(async () => {
     await helper.unload();
+    await sim?.idle();
     await helper.stopServer();
+    if (options.tuning) helper.settings({ o365: undefined });
     const violations = sim?.schemaViolations ?? [];
     if (options.freshSimulator) await sim?.stop();
     if (options.checkSchemas)

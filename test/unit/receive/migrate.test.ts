@@ -2,19 +2,13 @@ import { strict as assert } from 'node:assert';
 import { Cursor, memoryCursorStore, type CursorV1 } from '../../../src/receive/cursor';
 import { cursorKey, readReceiveOptions } from '../../../src/receive/options';
 import { MESSAGE_SELECT } from '../../../src/mail/inbound';
-import { startSimulator, type Simulator } from '../../simulator';
-import { engine, MAILBOX, simConnection } from './harness';
+import type { Simulator } from '../../simulator';
+import { engine, MAILBOX, simConnection, freshSimulator } from './harness';
 
 /** Version 1 cursors (a receivedDateTime watermark) stored by earlier versions become version 2 on first use. */
 describe('receive: version 1 cursors migrate without skipping or repeating mail', () => {
   let sim: Simulator;
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-  });
-  afterEach(async () => {
-    assert.deepEqual(sim.schemaViolations, []);
-    await sim.stop();
-  });
+  freshSimulator((s) => (sim = s));
 
   const seed = (n: number, prefix: string) =>
     sim.seedMessages(MAILBOX, 'inbox', n, (i) => ({ subject: `${prefix} ${i}` }));

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { GraphError, NetworkError } from '../../../src/graph/errors';
 import { readReceiveOptions } from '../../../src/receive/options';
 import { PageSizes } from '../../../src/receive/page-size';
-import { startSimulator, type Simulator } from '../../simulator';
-import { engine, MAILBOX } from './harness';
+import type { Simulator } from '../../simulator';
+import { engine, MAILBOX, freshSimulator } from './harness';
 
 const gatewayTimeout = new GraphError({ code: 'UnknownError', reason: 'unavailable', status: 504 });
 const clientTimeout = new NetworkError({ code: 'Timeout', reason: 'timeout' });
@@ -41,13 +41,7 @@ describe('receive: page sizes after Graph timed out on big pages', () => {
 
   describe('against the simulator', () => {
     let sim: Simulator;
-    beforeEach(async () => {
-      sim = await startSimulator({ mailboxes: [MAILBOX] });
-    });
-    afterEach(async () => {
-      assert.deepEqual(sim.schemaViolations, []);
-      await sim.stop();
-    });
+    freshSimulator((s) => (sim = s));
 
     it('reads mails one by one when even a page of one is too big, and delivers each whole, once', async () => {
       const body = 'x'.repeat(60_000);

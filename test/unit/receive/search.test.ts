@@ -1,17 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { startSimulator, type Simulator } from '../../simulator';
-import { engine, MAILBOX } from './harness';
+import type { Simulator } from '../../simulator';
+import { engine, MAILBOX, freshSimulator } from './harness';
 
 /** `$search` takes no `$filter`, answers at most 1,000 results (newest sent first) and lags behind new mail. */
 describe('receive: search', () => {
   let sim: Simulator;
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [MAILBOX] });
-  });
-  afterEach(async () => {
-    assert.deepEqual(sim.schemaViolations, []);
-    await sim.stop();
-  });
+  freshSimulator((s) => (sim = s));
 
   const topics = (mails: { topic: string }[]) => mails.map((m) => m.topic).sort();
 
