@@ -34,6 +34,47 @@ describe('simulator: Graph JSON Schemas', () => {
     }
   });
 
+  it('the additions only add to the shared schemas, except the defs they list as replaced, and name their source', () => {
+    const dir = path.join(__dirname, 'schema-additions');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.additions.json'));
+    assert.deepEqual(files.sort(), [
+      'aad-token.additions.json',
+      'graph-mail.v1.additions.json',
+      'graph-mail.v1.strict.additions.json',
+    ]);
+    for (const file of files) {
+      const additions = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+        extends: string;
+        description: string;
+        replaces: string[];
+        $defs: Record<string, unknown>;
+      };
+      const shared = JSON.parse(
+        fs.readFileSync(path.join(LOCAL, file.replace('.additions.json', '.schema.json')), 'utf8'),
+      ) as {
+        $id: string;
+        $defs: Record<string, unknown>;
+      };
+      assert.equal(additions.extends, shared.$id, file);
+      assert.match(additions.description, /metadata|entra-docs/, file);
+      const redefined = Object.keys(additions.$defs).filter((name) => name in shared.$defs);
+      assert.deepEqual(redefined, additions.replaces, file);
+    }
+    assert.ok(
+      checkSchema('strict', 'subscription', {
+        changeType: 'created',
+        expirationDateTime: '2026-12-04T00:00:00Z',
+      }).ok,
+    );
+    assert.ok(
+      checkSchema('token', 'errorResponse', {
+        error: 'invalid_grant',
+        error_description: 'AADSTS50173: The provided grant has expired.',
+        suberror: 'bad_token',
+      }).ok,
+    );
+  });
+
   it('strict schemas accept documented request bodies, case-insensitive enums and parameter names', () => {
     const message = {
       subject: 'Meet for lunch?',

@@ -5,7 +5,10 @@ import Ajv2020 from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
+/** Verbatim copies of /work/shared/graph-schemas (schemas.test.ts checks that they stay equal). */
 const SCHEMA_DIR = path.join(__dirname, 'schemas');
+/** The shapes the simulator needs beyond the shared files, each file naming its source (see its `description`). */
+const ADDITIONS_DIR = path.join(__dirname, 'schema-additions');
 const STRICT_ID = 'urn:example:graph-mail-v1-strict';
 const LENIENT_ID = 'urn:example:graph-mail-v1';
 const TOKEN_ID = 'urn:example:aad-token-v2';
@@ -26,10 +29,52 @@ function instance(): Ajv2020 {
   if (ajv) return ajv;
   ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
-  for (const file of fs.readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.json'))) {
-    ajv.addSchema(JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, file), 'utf8')));
-  }
+  for (const schema of loadSchemas()) ajv.addSchema(schema);
   return ajv;
+}
+
+interface SchemaFile {
+  $id: string;
+  $defs: Record<string, unknown>;
+}
+
+interface Additions {
+  /** The `$id` of the shared schema these `$defs` join. */
+  extends: string;
+  description: string;
+  /** Shared `$defs` this file replaces on purpose; any other name already in the shared file is an error. */
+  replaces: string[];
+  $defs: Record<string, unknown>;
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+/**
+ * The shared schemas with the simulator's additions merged into their `$defs`, so `#/$defs/...` references inside an
+ * addition resolve within the schema it extends.
+ */
+export function loadSchemas(): SchemaFile[] {
+  const schemas = fs
+    .readdirSync(SCHEMA_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => readJson<SchemaFile>(path.join(SCHEMA_DIR, f)));
+  for (const file of fs.readdirSync(ADDITIONS_DIR).filter((f) => f.endsWith('.additions.json'))) {
+    const additions = readJson<Additions>(path.join(ADDITIONS_DIR, file));
+    const target = schemas.find((s) => s.$id === additions.extends);
+    if (!target)
+      throw new Error(`simulator: ${file} extends ${additions.extends}, which no shared schema has`);
+    for (const [name, def] of Object.entries(additions.$defs)) {
+      if (name in target.$defs && !additions.replaces.includes(name)) {
+        throw new Error(
+          `simulator: ${file} redefines ${name} of ${additions.extends} without listing it in replaces`,
+        );
+      }
+      target.$defs[name] = def;
+    }
+  }
+  return schemas;
 }
 
 function idOf(set: SchemaSet): string {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import type { OutgoingAttachment } from '../../../src/mail/attachments';
+import { loadSchemas } from '../../simulator/schemas';
 import {
   MAX_MESSAGE_BYTES,
   messageSize,
@@ -20,9 +19,13 @@ import {
   type SendRequestInput,
 } from '../../../src/mail/outbound';
 
-const schema = JSON.parse(
-  readFileSync(join(__dirname, '../../simulator/schemas/graph-mail.v1.strict.schema.json'), 'utf8'),
-) as { $id: string };
+const schema = strictSchema();
+
+function strictSchema() {
+  const found = loadSchemas().find((s) => s.$id === 'urn:example:graph-mail-v1-strict');
+  if (!found) throw new Error('no strict Graph schema');
+  return found;
+}
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema(schema);

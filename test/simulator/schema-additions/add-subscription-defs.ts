@@ -1,8 +1,9 @@
 /**
  * Adds the change-notification shapes (subscription, changeNotification, changeNotificationCollection and what they
- * use) to both simulator schema files, derived from Microsoft's Graph v1.0 metadata in the same style as the mail
+ * use) to both simulator schema additions, derived from Microsoft's Graph v1.0 metadata in the same style as the mail
  * shapes: strict (request bodies, unknown members rejected, enums case-insensitive) and lenient (responses).
- * Usage: npx tsx test/simulator/schemas/add-subscription-defs.ts /work/shared/graph-schemas/source/cleanMetadata.v1.xml
+ * They are written to the additions files beside this script; the shared schema files stay as they are.
+ * Usage: npx tsx test/simulator/schema-additions/add-subscription-defs.ts /work/shared/graph-schemas/source/cleanMetadata.v1.xml
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -128,8 +129,8 @@ function main(): void {
   const xml = fs.readFileSync(source, 'utf8');
   const types = Object.fromEntries(TYPES.map((name) => [name, readType(xml, name)]));
   for (const [file, strict] of [
-    ['graph-mail.v1.strict.schema.json', true],
-    ['graph-mail.v1.schema.json', false],
+    ['graph-mail.v1.strict.additions.json', true],
+    ['graph-mail.v1.additions.json', false],
   ] as const) {
     const target = path.join(__dirname, file);
     const schema = JSON.parse(fs.readFileSync(target, 'utf8')) as { $defs: Json };

@@ -1,11 +1,11 @@
 /**
  * Adds the request bodies of the message actions the mail-action node and the answer modes of mail out use (copy,
- * createReply, createReplyAll, createForward) to the schema files, derived from the parameters of the bound actions in
+ * createReply, createReplyAll, createForward) to the simulator's schema additions, derived from the parameters of the bound actions in
  * Microsoft's Graph v1.0 metadata, in the style of the existing moveRequest and sendMailRequest: parameter names match
  * case-insensitively (Graph binds them so), unknown members are refused, a parameter with Nullable="false" is
  * required; the lenient file, like its moveRequest, lets unknown members pass.
- * Usage: npx tsx test/simulator/schemas/add-action-defs.ts <cleanMetadata.v1.xml> [schema folder ...]
- * (default folder: this one; /work/shared/graph-schemas takes the same defs).
+ * They are written to the additions files beside this script; the shared schema files stay as they are.
+ * Usage: npx tsx test/simulator/schema-additions/add-action-defs.ts /work/shared/graph-schemas/source/cleanMetadata.v1.xml
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -70,21 +70,23 @@ function requestDef(parameters: Parameter[], strict: boolean): Json {
 }
 
 function main(): void {
-  const [source, ...folders] = process.argv.slice(2);
-  if (!source) throw new Error('usage: add-action-defs.ts <cleanMetadata.v1.xml> [schema folder ...]');
+  const [source] = process.argv.slice(2);
+  if (!source) throw new Error('usage: add-action-defs.ts <cleanMetadata.v1.xml>');
   const xml = fs.readFileSync(source, 'utf8');
-  const parameters = Object.entries(ACTIONS).map(([action, def]) => [def, readActionParameters(xml, action)] as const);
-  for (const folder of folders.length ? folders : [__dirname]) {
-    for (const [file, strict] of [
-      ['graph-mail.v1.strict.schema.json', true],
-      ['graph-mail.v1.schema.json', false],
-    ] as const) {
-      const target = path.join(folder, file);
-      const schema = JSON.parse(fs.readFileSync(target, 'utf8')) as { $defs: Json };
-      for (const [def, params] of parameters) schema.$defs[def] = requestDef(params, strict);
-      schema.$defs = Object.fromEntries(Object.entries(schema.$defs).sort(([a], [b]) => a.localeCompare(b)));
-      fs.writeFileSync(target, `${JSON.stringify(schema, null, 1)}\n`);
-    }
+  const parameters = Object.entries(ACTIONS).map(
+    ([action, def]) => [def, readActionParameters(xml, action)] as const,
+  );
+  for (const [file, strict] of [
+    ['graph-mail.v1.strict.additions.json', true],
+    ['graph-mail.v1.additions.json', false],
+  ] as const) {
+    const target = path.join(__dirname, file);
+    const additions = JSON.parse(fs.readFileSync(target, 'utf8')) as { $defs: Json };
+    for (const [def, params] of parameters) additions.$defs[def] = requestDef(params, strict);
+    additions.$defs = Object.fromEntries(
+      Object.entries(additions.$defs).sort(([a], [b]) => a.localeCompare(b)),
+    );
+    fs.writeFileSync(target, `${JSON.stringify(additions, null, 1)}\n`);
   }
 }
 
