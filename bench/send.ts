@@ -6,7 +6,7 @@ import { createHash, randomFillSync } from 'node:crypto';
 import type { Connection } from '../src/graph/connection';
 import { MAILBOX_CONCURRENCY } from '../src/graph/limiter';
 import { pathSegment } from '../src/graph/odata';
-import { buildOutgoingMail, type SendRequestInput } from '../src/mail/outbound';
+import { buildOutgoingMail, MAX_MESSAGE_BYTES, type SendRequestInput } from '../src/mail/outbound';
 import { SendQueue, Sender } from '../src/send';
 import { measured } from './measure';
 import type { SimCounters, SimProcess } from './sim-control';
@@ -138,7 +138,8 @@ export async function sendAttachmentWithEngine(
   sizeBytes: number,
 ): Promise<AttachmentRun> {
   const api = connection.mailbox(mailbox);
-  const sender = new Sender(api);
+  // The tenant's maximum message size raised to 150 MB (o365.maxMessageSizeMB), as on the simulator.
+  const sender = new Sender(api, { maxMessageBytes: MAX_MESSAGE_BYTES });
   await api.probe();
   await sim.ask({ cmd: 'clearSent' });
   let hash = '';

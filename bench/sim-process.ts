@@ -41,7 +41,8 @@ function running(): Simulator {
 async function answer(command: SimCommand): Promise<unknown> {
   switch (command.cmd) {
     case 'start':
-      sim = await startSimulator({ ...command.options, rateLimit: null });
+      // A tenant whose admin raised MaxSendSize to Exchange Online's 150 MB, as the 100 MB attachment needs.
+      sim = await startSimulator({ ...command.options, rateLimit: null, maxMessageBytes: 150 * 1024 * 1024 });
       return { url: sim.url, tenantId: sim.tenantId, ca: sim.ca, app: sim.app };
     case 'seed':
       running().seedMessages(command.mailbox, 'inbox', command.count, (i) => ({

@@ -21,7 +21,13 @@ import { flattenHeaders, HttpStack } from './http';
 import { mailboxLimiter } from './limiter';
 import { TokenSource } from './token';
 import { BatchItem, BatchItemResult, GraphRequest, GraphResponse, RetryNotice, RetryPolicy } from './types';
-import { GRAPH_UPLOAD_LIMIT, uploadWindow, type UploadEntry, type UploadLimit } from './upload-window';
+import {
+  GRAPH_REQUEST_LIMIT_BYTES,
+  GRAPH_UPLOAD_LIMIT,
+  uploadWindow,
+  type UploadEntry,
+  type UploadLimit,
+} from './upload-window';
 
 export interface RetrySettings {
   /** Attempts in all, the first included (default 8). */
@@ -175,6 +181,8 @@ export class GraphClient {
     if (!limit || !req.mailbox || bytes === 0 || !['PATCH', 'POST', 'PUT'].includes(req.method)) {
       return { waitedMs: 0 };
     }
+    // Graph refuses a body over 4 MB outright (413): nothing is uploaded, so nothing to wait for or count.
+    if (bytes > GRAPH_REQUEST_LIMIT_BYTES) return { waitedMs: 0 };
     const window = uploadWindow(this.graphEndpoint, this.options.appId ?? '', req.mailbox, limit);
     let total = 0;
     for (let round = 1; ; round++) {

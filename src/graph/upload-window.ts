@@ -14,6 +14,9 @@ export interface UploadLimit {
   windowMs: number;
 }
 
+/** Graph's request body limit (4 MB): a larger body is refused with 413, whole, and uploads nothing. */
+export const GRAPH_REQUEST_LIMIT_BYTES = 4 * 1024 * 1024;
+
 /** Graph's documented limit, counted in decimal megabytes (the smaller reading of "150 MB"). */
 export const GRAPH_UPLOAD_LIMIT: UploadLimit = { bytes: 150_000_000, windowMs: 300_000 };
 

@@ -51,14 +51,12 @@ export interface OutgoingMail {
   warnings: string[];
 }
 
-/** Graph's documented request body limit (4 MB). */
-export const GRAPH_REQUEST_LIMIT_BYTES = 4 * 1024 * 1024;
 /**
  * The largest JSON request the node plans (3.75 MiB): 256 KiB under Graph's 4 MiB, because Graph can refuse a body
  * just under 4 MB (413; its "4 MB" may be 4,000,000 bytes, and what a gateway counts is not documented). Requests
  * larger than this go by draft, attachment POSTs and upload sessions.
  */
-export const SEND_MAIL_LIMIT_BYTES = GRAPH_REQUEST_LIMIT_BYTES - 256 * 1024;
+export const SEND_MAIL_LIMIT_BYTES = 4 * 1024 * 1024 - 256 * 1024;
 /** Attachments of 3 MB and more go by upload session. */
 export const UPLOAD_SESSION_THRESHOLD = 3 * 1024 * 1024;
 /** Exchange Online's largest maximum message size (an admin can raise MaxSendSize up to it). */

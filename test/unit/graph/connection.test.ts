@@ -368,6 +368,12 @@ describe('Graph access layer', function () {
       assert.equal(notices.length, 1);
       assert.equal(notices[0].code, 'UploadLimit');
       assert.ok(notices[0].delayMs > 1000, `waited ${notices[0].delayMs} ms for the window`);
+      // A body Graph refuses whole (over 4 MB, 413) uploads nothing: it is not held back for the window.
+      const started = Date.now();
+      const tooBig = { ...body, body: { contentType: 'text', content: 'z'.repeat(5 * 1024 * 1024) } };
+      const refused = await rejection(api.createDraft(tooBig));
+      assert.equal(refused.status, 413);
+      assert.ok(Date.now() - started < 1000, 'not paced');
       sim.setUploadLimit({ bytes: 157286400, windowMs: 300_000 });
       connection.close();
     });
