@@ -61,6 +61,8 @@ export = function register(RED: NodeRED): void {
     },
   );
   registerSignInEndpoints(RED, runtime, (id) => accounts.get(id)?.control());
+  // Sign-ins belong to the runtime, not to a deployed node (a deploy must not end one): they end when it stops.
+  RED.server?.once('close', () => runtime.signIns.close());
   // Test connection's check of the public URL is answered by the notification route.
   registerNotificationRoute(RED);
 };

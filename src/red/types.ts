@@ -102,6 +102,8 @@ export interface NodeRED {
     needsPermission(permission: string): (req: HttpRequest, res: HttpResponse, next: () => void) => void;
   };
   log: { warn(text: string): void; error(text: string): void; info(text: string): void };
+  /** The runtime's HTTP server: it closes when the runtime stops. */
+  server?: { once(event: 'close', listener: () => void): unknown };
   settings: Record<string, unknown>;
   _(key: string, substitutions?: Record<string, string | number>): string;
 }

@@ -221,6 +221,25 @@ describe('delegated sign-in in Node-RED', function () {
     await waitFor(() => received.some((m) => m.topic === 'device code mail'), 10_000, 'the mail');
   });
 
+  it('ends a waiting device code sign-in when the runtime stops: no poll after that', async () => {
+    await load();
+    const res = await helper
+      .request()
+      .post('/o365-config/delegated/start')
+      .send(dialogBody({ flow: 'device' }));
+    assert.equal(res.status, 200);
+    await helper.unload();
+    await helper.stopServer();
+    const polls = sim.counters.tokenRequests;
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(
+      sim.counters.tokenRequests,
+      polls,
+      'the device code is not polled after the runtime stopped',
+    );
+    await helper.startServer();
+  });
+
   it('survives a restart without a new sign-in and keeps the newest refresh token', async () => {
     await load();
     await browserSignIn();
