@@ -7,7 +7,6 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_APP, startSimulator, Simulator } from '../simulator';
 import { approveDeviceCode, signInThroughPages } from '../simulator/signin-helpers';
@@ -19,6 +18,7 @@ import {
   mailInProps,
   mailOutProps,
   nodeModules,
+  runtimeWithUserDir,
   waitFor,
 } from './setup';
 
@@ -39,7 +39,6 @@ interface StartAnswer {
 describe('delegated sign-in in Node-RED', function () {
   this.timeout(60_000);
   let sim: Simulator;
-  let userDir: string;
 
   before(async () => {
     sim = await startSimulator({ mailboxes: [USER, OTHER], deviceCodeIntervalSec: 1 });
@@ -47,16 +46,8 @@ describe('delegated sign-in in Node-RED', function () {
     sim.setPublicClientFlows(DEFAULT_APP.clientId, true);
   });
   after(() => sim.stop());
-  beforeEach(async () => {
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'o365-delegated-nr-'));
-    helper.settings({ userDir, credentialSecret: 'integration-credential-secret' });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
+  const userDir = runtimeWithUserDir('delegated');
+  afterEach(() => {
     sim.clearFaults();
     sim.setStrictRefreshRotation(false);
     assert.deepEqual(sim.schemaViolations, []);
@@ -258,7 +249,7 @@ describe('delegated sign-in in Node-RED', function () {
       uses.every((u) => u.newest && u.outcome === 'ok'),
       JSON.stringify(uses),
     );
-    const stored = fs.readdirSync(path.join(userDir, '.o365-mail', 'sign-ins'));
+    const stored = fs.readdirSync(path.join(userDir(), '.o365-mail', 'sign-ins'));
     assert.deepEqual(stored, [`${CONFIG_ID}.json`]);
   });
 
@@ -348,7 +339,7 @@ describe('delegated sign-in in Node-RED', function () {
     const statuses = recordStatuses(['in1', 'out']);
     const res = await helper.request().post('/o365-config/delegated/signout').send({ id: CONFIG_ID });
     assert.equal(res.status, 200);
-    assert.deepEqual(fs.readdirSync(path.join(userDir, '.o365-mail', 'sign-ins')), []);
+    assert.deepEqual(fs.readdirSync(path.join(userDir(), '.o365-mail', 'sign-ins')), []);
     await waitFor(
       () =>
         ['in1', 'out'].every((id) =>

@@ -4,6 +4,8 @@
  */
 import helper from 'node-red-node-test-helper';
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator';
 import { simAccountProperties } from '../support/sim-connection';
@@ -230,4 +232,25 @@ export function mailOutProps(mailbox: string, props: Record<string, unknown> = {
     bodyType: 'auto',
     ...props,
   };
+}
+
+/**
+ * Each test of the suite gets a Node-RED with a fresh user directory and a credentialSecret, so delegated sign-ins
+ * are stored (in <userDir>/.o365-mail/sign-ins) apart from every other test's. Registers the mocha hooks; answers
+ * the current directory.
+ */
+export function runtimeWithUserDir(name: string): () => string {
+  let userDir = '';
+  beforeEach(async () => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), `o365-${name}-`));
+    helper.settings({ userDir, credentialSecret: `${name}-credential-secret` });
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    helper.settings({});
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+  return () => userDir;
 }

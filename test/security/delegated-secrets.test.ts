@@ -7,11 +7,11 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_APP, startSimulator, type Simulator } from '../simulator';
 import { approveDeviceCode, signInThroughPages } from '../simulator/signin-helpers';
 import { MailInNode } from '../integration/mail-in-harness';
+import { runtimeWithUserDir } from '../integration/setup';
 import {
   CONFIG_ID,
   helper,
@@ -30,7 +30,6 @@ const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]*/;
 describe('security: no token of a delegated sign-in anywhere', function () {
   this.timeout(60_000);
   let sim: Simulator;
-  let userDir: string;
   const texts: { what: string; text: string }[] = [];
 
   before(async () => {
@@ -41,17 +40,7 @@ describe('security: no token of a delegated sign-in anywhere', function () {
     sim.setSignInAudience(DEFAULT_APP.clientId, 'AzureADandPersonalMicrosoftAccount');
   });
   after(() => sim.stop());
-  beforeEach(async () => {
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'o365-scan-'));
-    helper.settings({ userDir, credentialSecret: 'scan-credential-secret' });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const userDir = runtimeWithUserDir('scan');
 
   const keep = (what: string, text: string) => texts.push({ what, text });
 
@@ -89,7 +78,7 @@ describe('security: no token of a delegated sign-in anywhere', function () {
     } else {
       await approveDeviceCode(sim, started.body.userCode, { user });
       await waitFor(
-        () => fs.existsSync(path.join(userDir, '.o365-mail', 'sign-ins', `${CONFIG_ID}.json`)),
+        () => fs.existsSync(path.join(userDir(), '.o365-mail', 'sign-ins', `${CONFIG_ID}.json`)),
         15_000,
       );
     }
@@ -118,7 +107,7 @@ describe('security: no token of a delegated sign-in anywhere', function () {
     keep(`${tenant}: statuses, outputs, errors, log`, record.everything() + safeJson(mailIn.messages));
     const nodes = (helper as unknown as { _redNodes: { getFlows(): unknown } })._redNodes;
     keep(`${tenant}: flow configuration`, safeJson(nodes.getFlows()));
-    const store = path.join(userDir, '.o365-mail', 'sign-ins');
+    const store = path.join(userDir(), '.o365-mail', 'sign-ins');
     for (const file of fs.readdirSync(store))
       keep(`sign-in store ${file}`, fs.readFileSync(path.join(store, file), 'utf8'));
   }
