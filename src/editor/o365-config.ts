@@ -5,6 +5,7 @@ import { EditorNode, Validator } from './red';
 import { CLOUDS, DOMAIN, GUID, MULTI_TENANT_IDS, THUMBPRINT } from '../graph/account-rules';
 import { DELEGATED_IDS, DelegatedSignIn } from './delegated';
 import { ENV_REFERENCE, isHttpsUrl, shorten, textOf } from './rules';
+import { publicUrlValidator, showNotificationUrl, stopNotificationUrl } from './push';
 import { testConnection } from './test-connection';
 
 const TYPE = 'o365-config';
@@ -109,6 +110,7 @@ export const configEditor: NodeEditor = {
           : invalid(this, 'certificateThumbprint');
       },
     },
+    publicUrl: { value: '', validate: publicUrlValidator(TYPE) },
   },
   credentials: {
     clientSecret: { type: 'password', validate: credentialValidator('secret', 'clientSecret') },
@@ -176,6 +178,10 @@ export const configEditor: NodeEditor = {
       when: delegated,
     },
     { kind: 'output', id: DELEGATED_IDS.status, className: 'o365-test-result', when: delegated },
+    section('push'),
+    field('publicUrl', 'text', 'globe'),
+    hint('publicUrl'),
+    hint(undefined, { id: 'o365-config-push-url', live: true }),
     section('test'),
     field('testMailbox', 'text', 'envelope-o'),
     { kind: 'button', id: 'o365-config-test-button', icon: 'plug', text: 'test.button' },
@@ -196,6 +202,20 @@ export const configEditor: NodeEditor = {
     $(`#${PREFIX}-cloud`).on('change', showCloudHosts);
     showCloudHosts();
     readFilesIntoFields();
+    // Where Graph will call the mail in nodes with pollType push, or why it cannot.
+    const pushUrl = () => {
+      const publicUrl = textOf(value('publicUrl'));
+      const output = $('#o365-config-push-url');
+      if (publicUrl === '') output.text(node._(`${TYPE}.tip.push-off`));
+      else
+        showNotificationUrl(node, output, publicUrl, '', {
+          url: `${TYPE}.tip.push-url`,
+          none: `${TYPE}.tip.push-none`,
+          nodeId: `${TYPE}.tip.push-node-id`,
+        });
+    };
+    $(`#${PREFIX}-publicUrl`).on('change keyup input', pushUrl);
+    pushUrl();
     // The test takes every setting of the account (all properties but the name).
     const accountSettings = Object.keys(configEditor.defaults).filter((prop) => prop !== 'name');
     $('#o365-config-test-button').on('click', function () {
@@ -207,5 +227,6 @@ export const configEditor: NodeEditor = {
   close() {
     signIn?.stop();
     signIn = undefined;
+    stopNotificationUrl();
   },
 };

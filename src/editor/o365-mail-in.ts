@@ -4,6 +4,7 @@ import { currentValue, NodeEditor } from './dialog';
 import { field, FormValue, hint, nameRow, section } from './form';
 import { EditorNode, Validator } from './red';
 import { accountAndMailbox, defaultToOwnMailbox, MAIL_NODE } from './mail-nodes';
+import { publicUrlOf, showNotificationUrl, stopNotificationUrl } from './push';
 import { isFolderPath, isMailbox, textOf } from './rules';
 
 const TYPE = 'o365-mail-in';
@@ -89,6 +90,25 @@ function stopNextRuns(): void {
   nextRunsRequest++;
 }
 
+/** The safety-net interval a push node gets when the interval is still polling's default. */
+const PUSH_INTERVAL = '900';
+const POLL_INTERVAL = '300';
+
+/** pollType push: the URL Graph will call for this node, or why there is none (no public URL in the account...). */
+function showPushUrl(node: EditorNode, value: FormValue): void {
+  if (value('pollType') !== 'push') return;
+  const output = $('#o365-mail-in-push-url');
+  const publicUrl = publicUrlOf(value('account'));
+  if (!publicUrl) {
+    output.text(node._(`${TYPE}.tip.push-no-url`));
+    return;
+  }
+  showNotificationUrl(node, output, publicUrl, node.id, {
+    url: `${TYPE}.tip.push-url`,
+    none: `${TYPE}.tip.push-none`,
+  });
+}
+
 const isAction = (action: string) => (value: FormValue) => value('action') === action;
 const keepsMail = (value: FormValue) => value('action') !== 'none';
 const pollsBy = (pollType: string) => (value: FormValue) => value('pollType') === pollType;
@@ -128,12 +148,12 @@ export const mailInEditor: NodeEditor = {
         return textOf(value) === '' || isFolderPath(value) ? true : this._(`${TYPE}.invalid.claimFolder`);
       },
     },
-    pollType: { value: 'cron', validate: oneOf(['cron', 'interval', 'manual'], 'pollType') },
+    pollType: { value: 'cron', validate: oneOf(['cron', 'interval', 'manual', 'push'], 'pollType') },
     cron: { value: '0 */5 * * * ?', validate: validateCron },
     interval: {
       value: 300,
       validate(value) {
-        if (shown(this, 'pollType') !== 'interval') return true;
+        if (!['interval', 'push'].includes(String(shown(this, 'pollType')))) return true;
         const text = textOf(value);
         return text !== '' && Number(text) > 0 && Number.isFinite(Number(text))
           ? true
@@ -160,11 +180,17 @@ export const mailInEditor: NodeEditor = {
     hint('search', { id: 'o365-mail-in-search-tip', warning: true, when: searching }),
     field('maxMessages', 'number', 'sort-numeric-asc', { unit: 'mails' }),
     section('when'),
-    field('pollType', 'select', 'clock-o', { options: ['cron', 'interval', 'manual'] }),
+    field('pollType', 'select', 'clock-o', { options: ['cron', 'interval', 'manual', 'push'] }),
+    hint('push', { when: pollsBy('push') }),
+    hint(undefined, { id: 'o365-mail-in-push-url', live: true, when: pollsBy('push') }),
     field('cron', 'text', 'calendar', { monospace: true, when: pollsBy('cron') }),
     hint('cron', { when: pollsBy('cron') }),
     hint(undefined, { id: 'o365-mail-in-cron-next', live: true, when: pollsBy('cron') }),
-    field('interval', 'number', 'repeat', { unit: 'seconds', when: pollsBy('interval') }),
+    field('interval', 'number', 'repeat', {
+      unit: 'seconds',
+      when: (value) => pollsBy('interval')(value) || pollsBy('push')(value),
+    }),
+    hint('push-interval', { when: pollsBy('push') }),
     field('pollOnStart', 'checkbox', undefined),
     section('after'),
     field('action', 'select', 'check-square-o', { options: ['read', 'delete', 'move', 'none'] }),
@@ -193,6 +219,19 @@ export const mailInEditor: NodeEditor = {
     $(`#${PREFIX}-pollType`).on('change', nextRuns);
     nextRuns();
     defaultToOwnMailbox(node, false);
+    const pushUrl = () => showPushUrl(node, value);
+    $(`#${PREFIX}-pollType`).on('change', () => {
+      // Push needs polls only as a safety net: polling's default interval becomes push's.
+      const interval = $(`#${PREFIX}-interval`);
+      if (value('pollType') === 'push' && textOf(interval.val()) === POLL_INTERVAL)
+        interval.val(PUSH_INTERVAL);
+      pushUrl();
+    });
+    $(`#${PREFIX}-account`).on('change', pushUrl);
+    pushUrl();
   },
-  close: stopNextRuns,
+  close() {
+    stopNextRuns();
+    stopNotificationUrl();
+  },
 };

@@ -26,6 +26,8 @@ interface TestAnswer {
     permissions?: string[];
     needs?: Array<{ permission: string; because: string[]; granted: boolean }>;
   };
+  /** The public URL's answer to Graph's validation request (src/push/probe.ts). */
+  push?: { ok?: boolean; url?: string; ms?: number; problem?: string; detail?: string };
 }
 
 type Redact = (text: unknown) => string;
@@ -97,6 +99,24 @@ function renderAnswer(node: EditorNode, output: JQuery, answer: TestAnswer, reda
   if (answer.delegated) renderDelegated(node, output, answer.delegated, redact);
   else renderRoles(node, output, answer);
   renderMailbox(node, output, answer.mailbox, redact);
+  if (answer.push) renderPush(node, output, answer.push, redact);
+}
+
+/** Whether the notification URL under the public URL answers Graph's validation request. */
+function renderPush(
+  node: EditorNode,
+  output: JQuery,
+  push: NonNullable<TestAnswer['push']>,
+  redact: Redact,
+): void {
+  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
+  output.append(
+    push.ok
+      ? resultLine(true, t('push-ok', { url: push.url, ms: push.ms }), [{ text: t('push-from-here') }])
+      : resultLine(false, t('push-failed', { url: push.url ?? '' }), [
+          { code: redact(push.problem), text: redact(push.detail) },
+        ]),
+  );
 }
 
 /** A signed-in user's grant against what the nodes need, and the fix for each gap. */

@@ -18,6 +18,7 @@ const CONFIG_FIELDS = [
   'graphEndpoint',
   'authType',
   'certificateThumbprint',
+  'publicUrl',
   'clientSecret',
   'privateKey',
   'certificate',
@@ -73,7 +74,7 @@ const SPEC_OPTIONS = {
   },
   mailIn: {
     action: ['read', 'delete', 'move', 'none'],
-    pollType: ['cron', 'interval', 'manual'],
+    pollType: ['cron', 'interval', 'manual', 'push'],
     bodyFormat: ['text', 'html'],
     output: ['message', 'mime'],
   },
@@ -98,7 +99,7 @@ const SPEC_OPTIONS = {
   },
 };
 const SPEC_DEFAULTS = {
-  config: { cloud: 'global', authType: 'secret', authorityHost: '', graphEndpoint: '' },
+  config: { cloud: 'global', authType: 'secret', authorityHost: '', graphEndpoint: '', publicUrl: '' },
   mailIn: {
     folder: 'inbox',
     filter: 'isRead eq false',
@@ -256,7 +257,20 @@ function browserSteps(ctx) {
           {
             situation: 'pollType manual',
             change: select('#node-input-pollType', 'manual'),
-            expected: { '#node-input-cron': false, '#node-input-interval': false },
+            expected: {
+              '#node-input-cron': false,
+              '#node-input-interval': false,
+              '#o365-mail-in-push-url': false,
+            },
+          },
+          {
+            situation: 'pollType push',
+            change: select('#node-input-pollType', 'push'),
+            expected: {
+              '#node-input-cron': false,
+              '#node-input-interval': true,
+              '#o365-mail-in-push-url': true,
+            },
           },
           {
             situation: 'search set',
@@ -276,6 +290,19 @@ function browserSteps(ctx) {
         check(/o365-warning/.test((await tip.getAttribute('class')) || ''), 'the search note is no warning');
         check(/1,000/.test(await tip.innerText()), 'the search note does not name the 1,000 results');
         await type('#node-input-search', '')();
+        // Push polls only as a safety net: choosing it turns polling's 300 s into 900 s, and says where Graph calls.
+        const setInterval = (seconds) => page.evaluate((s) => $('#node-input-interval').val(s), seconds);
+        await page.selectOption('#node-input-pollType', 'interval');
+        await setInterval('300');
+        await page.selectOption('#node-input-pollType', 'push');
+        check((await page.inputValue('#node-input-interval')) === '900', 'push kept the 300 s of polling');
+        const pushUrl = page.locator('#o365-mail-in-push-url');
+        await waitUntil(async () => /public URL|Graph will call/.test(await pushUrl.innerText()), {
+          timeoutMs: 5000,
+          what: 'the notification URL or why there is none',
+        });
+        await page.selectOption('#node-input-pollType', 'cron');
+        await setInterval('300');
       },
       { requires: ['mailInId'] },
     ],
@@ -352,6 +379,24 @@ function browserSteps(ctx) {
             expected: { '#node-config-input-privateKey': false, '#node-config-input-clientSecret': true },
           },
         ]);
+        // Graph calls HTTPS only: the dialog marks anything else, and shows the URL mail in nodes will get.
+        const publicUrl = '#node-config-input-publicUrl';
+        const marked = async () =>
+          ((await page.getAttribute(publicUrl, 'class')) || '').includes('input-error');
+        const shown = page.locator('#o365-config-push-url');
+        await page.fill(publicUrl, 'http://nodered.example.com');
+        await page.dispatchEvent(publicUrl, 'change');
+        check(await marked(), 'an http public URL is not marked');
+        await page.fill(publicUrl, 'https://nodered.example.com/proxy');
+        await page.dispatchEvent(publicUrl, 'change');
+        check(!(await marked()), 'an https public URL is marked');
+        await waitUntil(
+          async () =>
+            (await shown.innerText()).includes('https://nodered.example.com/proxy/o365-mail-in/notify/'),
+          { timeoutMs: 5000, what: 'the notification URL under the public URL' },
+        );
+        await page.fill(publicUrl, '');
+        await page.dispatchEvent(publicUrl, 'change');
       },
       { requires: ['configDialogOpen'] },
     ],
