@@ -6,6 +6,8 @@ import { MAILBOX_CONCURRENCY } from '../src/graph/limiter';
 import { markReadLikeNaive, markReadWithEngine, type ActRun } from './act';
 import { cursorFigures, measureCursorAtBound } from './cursor';
 import { atLeast, atMost, Figure, info, MB, round, table } from './measure';
+import { idlePush, percentile, pollingLatency, pushLatency } from './push';
+import { MESSAGE_SUBSCRIPTION_MINUTES } from '../src/graph/subscriptions';
 import { receiveLikeInterlok, receiveWithEngine, type ReceiveRun } from './receive';
 import {
   naivePlainMails,
@@ -18,6 +20,10 @@ import {
 import { connectTo, effectiveLatencyMs, mailboxOperations, SimProcess } from './sim-control';
 
 interface Sizes {
+  /** Mails landing one at a time, per push run. */
+  pushMails: number;
+  /** The compressed idle window of push. */
+  idleWindowMs: number;
   actions: number;
   receiveMails: number;
   baselineReceiveMails: number;
@@ -27,6 +33,8 @@ interface Sizes {
 }
 
 const FULL: Sizes = {
+  pushMails: 40,
+  idleWindowMs: 30_000,
   actions: 1_000,
   receiveMails: 10_000,
   baselineReceiveMails: 1_000,
@@ -35,6 +43,8 @@ const FULL: Sizes = {
   attachmentBytes: 100 * MB,
 };
 const QUICK: Sizes = {
+  pushMails: 12,
+  idleWindowMs: 12_000,
   actions: 200,
   receiveMails: 2_000,
   baselineReceiveMails: 200,
@@ -50,8 +60,14 @@ const INTERLOK_BOX = 'interlok@contoso.example';
 const SENDER = 'billing@contoso.example';
 const ACT_BOX = 'triage@contoso.example';
 const ACT_NAIVE_BOX = 'triage.naive@contoso.example';
+const PUSH_BOX = 'push@contoso.example';
+/** Mails land this far apart in the push runs: more than the coalescer's second, so each is a mail on its own. */
+const PUSH_SPACING_MS = 1500;
+/** The polling the push figures are set beside, and push's safety net. */
+const POLL_EVERY_S = 60;
+const SAFETY_NET_S = 900;
 
-const USAGE = `usage: tsx bench/run.ts [--quick] [--strict] [--only receive|send|act]
+const USAGE = `usage: tsx bench/run.ts [--quick] [--strict] [--only receive|send|act|push]
   --quick   smaller run (${QUICK.receiveMails} mails, ${QUICK.attachmentBytes / MB} MB attachment) for CI and developers
   --strict  exit with status 1 when any figure misses its target
   --only    run only the sections whose title starts with this word`;
@@ -212,6 +228,104 @@ function noneFigures(at20: ReceiveRun, at0: ReceiveRun, expected: number): Figur
   ];
 }
 
+/** Push next to polling: arrival-to-message times, and the Graph operations of an idle hour. */
+async function pushFigures(
+  sim: SimProcess,
+  connection: ReturnType<typeof connectTo>,
+  sizes: Sizes,
+  runs: Record<string, unknown>,
+) {
+  const spaced = { mails: sizes.pushMails, spacingMs: PUSH_SPACING_MS };
+  const at0 = await pushLatency(sim, connection, PUSH_BOX, { ...spaced, delayMs: 0 });
+  const at1 = await pushLatency(sim, connection, PUSH_BOX, { ...spaced, delayMs: 1000 });
+  const polling = await pollingLatency(sim, connection, PUSH_BOX, {
+    intervalS: POLL_EVERY_S,
+    samples: sizes.pushMails,
+  });
+  // Compressed: a safety net every 3 s and a lifetime of 8 s (renewed every 6 s) show what an idle node does.
+  const idle = await idlePush(sim, connection, PUSH_BOX, {
+    windowMs: sizes.idleWindowMs,
+    safetyNetSeconds: 3,
+    lifetimeMs: 8000,
+  });
+  const idleOps = mailboxOperations(idle.counters);
+  const renewals = idle.counters.byOperation.updateSubscription;
+  const beyond = idleOps - renewals - idle.polls * polling.opsPerEmptyPoll;
+  // An hour at the real schedule: the safety-net polls, and a renewal an hour before each expiration (10,079 min).
+  const renewalsPerHour = 60 / (MESSAGE_SUBSCRIPTION_MINUTES - 60);
+  const pushPerHour = (3600 / SAFETY_NET_S) * polling.opsPerEmptyPoll + renewalsPerHour;
+  const pollingPerHour = (3600 / POLL_EVERY_S) * polling.opsPerEmptyPoll;
+  const ms = (values: number[], p: number) => percentile(values, p);
+  runs.push = {
+    delay0: { latencies: at0.latencies.map(round), polls: at0.polls, notifications: at0.notifications },
+    delay1000: { latencies: at1.latencies.map(round), polls: at1.polls, notifications: at1.notifications },
+    polling: { pollMs: polling.pollMs.map(round), opsPerEmptyPoll: polling.opsPerEmptyPoll },
+    idle: { ops: idleOps, polls: idle.polls, renewals, windowMs: sizes.idleWindowMs },
+  };
+  const pollNote = `the wait for the next poll from the ${POLL_EVERY_S} s schedule (mails land evenly over it), plus each poll's measured time (median ${round(ms(polling.pollMs, 50))} ms)`;
+  return [
+    {
+      ...atMost(
+        'push.delay0.p50Ms',
+        'arrival to message, push, delay 0: p50',
+        ms(at0.latencies, 50),
+        'ms',
+        1000,
+      ),
+      baseline: ms(polling.latencies, 50),
+      note: `${sizes.pushMails} mails ${PUSH_SPACING_MS} ms apart, ${at0.notifications} notifications, ${at0.polls} polls; baseline: polling every ${POLL_EVERY_S} s`,
+    },
+    {
+      ...info('push.delay0.p99Ms', 'arrival to message, push, delay 0: p99', ms(at0.latencies, 99), 'ms'),
+      baseline: ms(polling.latencies, 99),
+    },
+    {
+      ...info('push.delay1s.p50Ms', 'arrival to message, push, delay 1 s: p50', ms(at1.latencies, 50), 'ms'),
+      baseline: ms(polling.latencies, 50),
+    },
+    {
+      ...info('push.delay1s.p99Ms', 'arrival to message, push, delay 1 s: p99', ms(at1.latencies, 99), 'ms'),
+      baseline: ms(polling.latencies, 99),
+    },
+    {
+      ...info(
+        'polling60.p50Ms',
+        `arrival to message, polling every ${POLL_EVERY_S} s: p50`,
+        ms(polling.latencies, 50),
+        'ms',
+      ),
+      note: pollNote,
+    },
+    info(
+      'polling60.p99Ms',
+      `arrival to message, polling every ${POLL_EVERY_S} s: p99`,
+      ms(polling.latencies, 99),
+      'ms',
+    ),
+    {
+      ...atMost(
+        'push.idle.opsBeyondPollsAndRenewals',
+        'idle push: operations besides safety-net polls and renewals',
+        beyond,
+        '',
+        0,
+      ),
+      note: `compressed run of ${sizes.idleWindowMs / 1000} s (safety net every 3 s, renewal every 6 s): ${idleOps} operations, ${idle.polls} polls x ${round(polling.opsPerEmptyPoll)}, ${renewals} renewals`,
+    },
+    {
+      ...info('push.idle.opsPerHour', 'Graph operations per idle hour, push', pushPerHour, ''),
+      baseline: pollingPerHour,
+      note: `${3600 / SAFETY_NET_S} safety-net polls x ${round(polling.opsPerEmptyPoll)} + ${round(renewalsPerHour)} renewals (one a week); baseline: polling every ${POLL_EVERY_S} s, ${3600 / POLL_EVERY_S} polls x ${round(polling.opsPerEmptyPoll)}`,
+    },
+    info(
+      'polling60.opsPerHour',
+      `Graph operations per idle hour, polling every ${POLL_EVERY_S} s`,
+      pollingPerHour,
+      '',
+    ),
+  ];
+}
+
 /** One section: its title, how it is measured, and failures that do not stop the other sections. */
 type Section = (title: string, body: () => Promise<Figure[]>) => Promise<void>;
 
@@ -296,6 +410,11 @@ async function runSections(sim: SimProcess, sizes: Sizes, section: Section, runs
       },
     );
 
+    await section(
+      `Push: ${sizes.pushMails} mails one at a time, notification delay 0 and 1 s (naive: polling every ${POLL_EVERY_S} s)`,
+      () => pushFigures(sim, connection, sizes, runs),
+    );
+
     const size = sizes.attachmentBytes;
     await section(`Send: one mail with a ${size / MB} MB attachment`, async () => {
       const run = await sendAttachmentWithEngine(sim, connection, SENDER, size);
@@ -370,7 +489,7 @@ async function main(): Promise<void> {
   const sim = await SimProcess.start({
     latencyMs: LATENCY_MS,
     concurrencyLimit: MAILBOX_CONCURRENCY,
-    mailboxes: [READ_BOX, NONE_BOX, INTERLOK_BOX, SENDER, ACT_BOX, ACT_NAIVE_BOX],
+    mailboxes: [READ_BOX, NONE_BOX, INTERLOK_BOX, SENDER, ACT_BOX, ACT_NAIVE_BOX, PUSH_BOX],
   });
   try {
     await runSections(sim, sizes, section, runs);

@@ -3,7 +3,13 @@
  * and CPU stay out of the measured process, as Graph's do in production. Started by `sim-control.ts`, never by hand.
  */
 import { createHash } from 'node:crypto';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../test/simulator';
+import {
+  startSimulator,
+  type NotificationBehaviour,
+  type Simulator,
+  type SimulatorOptions,
+  type SubscriptionLimits,
+} from '../test/simulator';
 
 /** A request from the benchmark; `id` pairs it with its answer. */
 export type SimCommand =
@@ -20,6 +26,10 @@ export type SimCommand =
   | { id: number; cmd: 'ids'; mailbox: string }
   | { id: number; cmd: 'sentSummary' }
   | { id: number; cmd: 'clearSent' }
+  | { id: number; cmd: 'arrive'; mailbox: string }
+  | { id: number; cmd: 'setNotifications'; behaviour: Partial<NotificationBehaviour> }
+  | { id: number; cmd: 'setSubscriptionLimits'; limits: Partial<SubscriptionLimits> }
+  | { id: number; cmd: 'subscriptions' }
   | { id: number; cmd: 'stop' };
 
 export type SimAnswer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -72,6 +82,23 @@ async function answer(command: SimCommand): Promise<unknown> {
     case 'clearSent':
       running().sent.splice(0);
       return null;
+    case 'arrive': {
+      // A new unread mail lands now; its id and the moment it landed (same clock as the bench: one machine).
+      const at = Date.now();
+      const id = running().addMessage(command.mailbox, 'inbox', {
+        subject: `Arrival at ${new Date(at).toISOString()}`,
+        receivedDateTime: new Date(at).toISOString(),
+      });
+      return { id, at };
+    }
+    case 'setNotifications':
+      running().setNotifications(command.behaviour);
+      return null;
+    case 'setSubscriptionLimits':
+      running().setSubscriptionLimits(command.limits);
+      return null;
+    case 'subscriptions':
+      return running().subscriptions().length;
     case 'stop':
       await sim?.stop();
       sim = undefined;
