@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AxiosInstance } from 'axios';
 import { startHttpsFront, type HttpsFront } from '../support/https-front';
 import { DEFAULT_APP, startSimulator, type Simulator } from './index';
+import * as crypto from 'node:crypto';
 import { checkSchema } from './schemas';
-import { errorCode, graphClient, secretForm, USER } from './test-helpers';
+import { signInThroughPages } from './signin-helpers';
+import { errorCode, graphClient, rawClient, requestToken, secretForm, USER } from './test-helpers';
 
 const OTHER_APP = {
   clientId: '5a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
@@ -423,6 +425,83 @@ describe('simulator: change-notification subscriptions', function () {
       sim.raiseLifecycleEvent(data.id, 'missed');
       await sleep(150);
       assert.equal(hook.posts.length, 0);
+    });
+  });
+
+  describe('delegated sign-in', () => {
+    const REDIRECT = 'http://127.0.0.1:1880/o365-config/delegated/callback';
+
+    /** A client for /v1.0 with the token of USER signed in through the pages (authorization code with PKCE). */
+    async function signedIn(scope: string): Promise<AxiosInstance> {
+      sim.addMailbox('boss@contoso.example');
+      sim.addRedirectUri(DEFAULT_APP.clientId, REDIRECT, 'publicClient');
+      const verifier = crypto.randomBytes(32).toString('base64url');
+      const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+      const scopes = `${scope
+        .split(' ')
+        .map((n) => `${sim.url}/${n}`)
+        .join(' ')} openid offline_access`;
+      const query = new URLSearchParams({
+        client_id: DEFAULT_APP.clientId,
+        response_type: 'code',
+        redirect_uri: REDIRECT,
+        scope: scopes,
+        state: 's',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
+      const outcome = await signInThroughPages(
+        sim,
+        `${sim.url}/${sim.tenantId}/oauth2/v2.0/authorize?${query}`,
+        {
+          user: USER,
+        },
+      );
+      const code = new URL(outcome.location ?? '').searchParams.get('code') ?? '';
+      const token = await requestToken(sim, {
+        client_id: DEFAULT_APP.clientId,
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+        scope: scopes,
+      });
+      assert.equal(token.status, 200, JSON.stringify(token.data));
+      const client = rawClient(sim);
+      client.defaults.baseURL = `${sim.url}/v1.0`;
+      client.defaults.headers.common.Authorization = `Bearer ${(token.data as { access_token: string }).access_token}`;
+      return client;
+    }
+
+    it("subscribes to the signed-in user's own folders only, with a read scope", async () => {
+      const me = await signedIn('Mail.Read');
+      const body = {
+        changeType: 'created',
+        notificationUrl: hook.url(),
+        expirationDateTime: new Date(Date.now() + 3600_000).toISOString(),
+        clientState: 'c',
+      };
+      const own = await me.post('/subscriptions', { ...body, resource: "me/mailFolders('inbox')/messages" });
+      assert.equal(own.status, 201, JSON.stringify(own.data));
+      assert.equal(sim.subscriptions()[0].mailbox, USER);
+      const other = await me.post('/subscriptions', {
+        ...body,
+        resource: 'users/boss@contoso.example/messages',
+      });
+      assert.equal(other.status, 403);
+      sim.addMessage(USER, 'inbox');
+      await waitFor(() => hook.items.length === 1, 5000, 'the notification');
+    });
+
+    it('needs a read scope', async () => {
+      const me = await signedIn('Mail.Send');
+      const res = await me.post('/subscriptions', {
+        changeType: 'created',
+        notificationUrl: hook.url(),
+        resource: 'me/messages',
+        expirationDateTime: new Date(Date.now() + 3600_000).toISOString(),
+      });
+      assert.equal(res.status, 403);
     });
   });
 });

@@ -232,7 +232,7 @@ async function create(state: SimState, call: GraphCall, claims: TokenClaims): Pr
       'InvalidRequest',
     );
   }
-  const target = resourceOf(state, String(body.resource), claims.appid);
+  const target = resourceOf(state, String(body.resource), claims);
   requireReadRole(state, claims, 'Create');
   const expirationDateTime = checkExpiration(state, String(body.expirationDateTime));
   const subscriptions = state.subscriptions;
@@ -355,22 +355,37 @@ function httpsOnly(property: string, url: string): void {
 function resourceOf(
   state: SimState,
   resource: string,
-  appId: string,
+  claims: TokenClaims,
 ): { mailbox: Mailbox; folderId: string | null } {
-  const match = /^\/?users\/([^/]+)\/(?:mailfolders(?:\/([^/()]+)|\('([^']+)'\))\/)?messages$/i.exec(
+  const match = /^\/?(?:users\/([^/]+)|(me))\/(?:mailfolders(?:\/([^/()]+)|\('([^']+)'\))\/)?messages$/i.exec(
     resource.trim(),
   );
-  if (/^\/?me\//i.test(resource.trim())) {
-    throw badRequest('/me request is only valid with delegated authentication flow.');
-  }
   if (!match)
     throw badRequest(
       `The resource '${resource}' is not supported by the simulator's subscriptions.`,
       'InvalidRequest',
     );
+  const user = delegatedUser(state, claims);
+  if (match[2] && !user) throw badRequest('/me request is only valid with delegated authentication flow.');
   // Unknown, inactive and policy-denied mailboxes answer as for mail operations (assumption).
-  const mailbox = resolveMailbox(state, decodeURIComponent(match[1].replace(/^AAD-UPN:/i, '')), appId);
-  const folderRef = match[2] ?? match[3];
+  const mailbox =
+    user && match[2]
+      ? user
+      : resolveMailbox(
+          state,
+          decodeURIComponent((match[1] ?? '').replace(/^AAD-UPN:/i, '')),
+          claims.appid,
+          !!user,
+        );
+  // Delegated: only the signed-in user's own folders (Microsoft); the answer's wording is an assumption.
+  if (user && mailbox !== user) {
+    throw new GraphFailure(
+      403,
+      'ExtensionError',
+      'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access denied]',
+    );
+  }
+  const folderRef = match[3] ?? match[4];
   if (!folderRef) return { mailbox, folderId: null };
   const folder = state.store.findFolder(mailbox, decodeURIComponent(folderRef));
   if (!folder)
@@ -382,9 +397,18 @@ function resourceOf(
   return { mailbox, folderId: folder.id };
 }
 
+/** The signed-in user's mailbox of a delegated token, or undefined for an app-only one. */
+function delegatedUser(state: SimState, claims: TokenClaims): Mailbox | undefined {
+  return claims.idtyp === 'user' && claims.oid ? state.store.findMailbox(claims.oid) : undefined;
+}
+
 /** Creating and managing a message subscription needs read access to mail (Microsoft: "requires a read scope"). */
 function requireReadRole(state: SimState, claims: TokenClaims, operation: string): void {
-  const roles = new Set(state.identity.app(claims.appid)?.roles ?? claims.roles ?? []);
+  const delegated = claims.idtyp === 'user';
+  const granted = delegated
+    ? (claims.scp ?? '').split(' ')
+    : (state.identity.app(claims.appid)?.roles ?? claims.roles ?? []);
+  const roles = new Set(granted);
   if (!READ_ROLES.some((r) => roles.has(r))) {
     throw new GraphFailure(
       403,
