@@ -115,6 +115,11 @@ describe('Graph subscriptions API', function () {
 
   it('writes resource paths Graph accepts', () => {
     assert.equal(
+      messagesResource('me', 'AAMk'),
+      'me/mailFolders/AAMk/messages',
+      "a delegated account's own mailbox",
+    );
+    assert.equal(
       messagesResource('user@contoso.example', 'AAMk=='),
       'users/user@contoso.example/mailFolders/AAMk%3D%3D/messages',
     );
