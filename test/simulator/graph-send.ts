@@ -6,7 +6,8 @@ import { pathMessage } from './graph-messages';
 import { exchangeId, graphTime } from './ids';
 import { requireBody, type GraphReply, type HandlerContext } from './handler';
 import type { SimState } from './state';
-import { cloneMessage, defaultHeaders, refreshDerived, type Mailbox } from './store';
+import { parseMime } from './mime-parse';
+import { cloneMessage, defaultHeaders, newMessage, refreshDerived, type Mailbox } from './store';
 import type { StoredMessage } from './types';
 
 const ADDRESS = /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/;
@@ -100,7 +101,44 @@ export function deliver(
   });
 }
 
+/**
+ * sendMail with a MIME body (`Content-Type: text/plain`, the mail base64-encoded): Exchange reads recipients, subject,
+ * body and attachments from the MIME; the Sent Items copy is kept (the MIME form has no saveToSentItems).
+ */
+function sendMime(ctx: HandlerContext): GraphReply {
+  const text = (ctx.call.raw ?? Buffer.alloc(0)).toString('latin1').replace(/\s+/g, '');
+  if (text === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw badRequest('Invalid base64 string for MIME content.', 'ErrorMimeContentInvalidBase64String');
+  }
+  const mime = parseMime(Buffer.from(text, 'base64'));
+  const own = { emailAddress: { name: ctx.mailbox.displayName, address: ctx.mailbox.address } };
+  const message = newMessage({
+    subject: mime.subject,
+    body: mime.body,
+    from: mime.from ?? own,
+    sender: mime.from ?? own,
+    toRecipients: mime.to,
+    ccRecipients: mime.cc,
+    bccRecipients: mime.bcc,
+    replyTo: mime.replyTo,
+    importance: mime.importance,
+    attachments: mime.attachments,
+    // The MIME's own X- headers travel with it (no limit of 5: that is the JSON internetMessageHeaders' rule).
+    internetMessageHeaders: mime.headers.filter((h) => /^x-/i.test(h.name)),
+  });
+  if (mime.messageId) message.internetMessageId = mime.messageId;
+  if (mime.inReplyTo) message.inReplyTo = mime.inReplyTo;
+  if (mime.references) message.references = mime.references;
+  refreshDerived(message);
+  checkRecipients(message);
+  checkSendAs(ctx.mailbox, message);
+  ctx.state.checkMessageSize(ctx.mailbox.address, message);
+  deliver(ctx.state, ctx.mailbox, message, { saveToSentItems: true, via: 'sendMail' });
+  return { status: 202 };
+}
+
 export function sendMail(ctx: HandlerContext): GraphReply {
+  if (/^text\/plain/i.test(ctx.call.headers['content-type'] ?? '')) return sendMime(ctx);
   const body = requireBody<Record<string, unknown>>(ctx, 'sendMailRequest');
   const param = (name: string): unknown => Object.entries(body).find(([k]) => k.toLowerCase() === name)?.[1];
   const save = param('savetosentitems');

@@ -18,6 +18,8 @@ export interface GraphCall {
   /** Set when the body was present but not readable JSON. */
   bodyError?: string;
   bodyBytes: number;
+  /** The body's bytes as sent (top-level requests; a MIME body is text/plain, not JSON). */
+  raw?: Buffer;
   inBatch: boolean;
   requestId: string;
   clientRequestId: string;

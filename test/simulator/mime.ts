@@ -156,6 +156,8 @@ export function renderMime(message: StoredMessage): Buffer {
   if (!seen.has('subject')) add('Subject', encodeHeaderValue(message.subject));
   if (!seen.has('date')) add('Date', new Date(message.sentDateTime).toUTCString().replace('GMT', '+0000'));
   if (!seen.has('message-id')) add('Message-ID', message.internetMessageId);
+  if (!seen.has('in-reply-to') && message.inReplyTo) add('In-Reply-To', message.inReplyTo);
+  if (!seen.has('references') && message.references) add('References', message.references);
   if (message.importance !== 'normal' && !seen.has('importance')) add('Importance', message.importance);
   const inline = message.attachments.filter((a) => a.isInline && message.body.contentType === 'html');
   const attached = message.attachments.filter((a) => !inline.includes(a));

@@ -10,6 +10,7 @@ import * as folders from './graph-folders';
 import * as messages from './graph-messages';
 import * as attachments from './graph-attachments';
 import * as send from './graph-send';
+import * as answers from './graph-answer';
 import { deltaMessages } from './delta';
 import { handleSubscriptionCall, isSubscriptionPath, subscriptionOperation } from './subscriptions';
 
@@ -100,6 +101,9 @@ function routes(): Route[] {
   add('getMime', 'GET', MSG('$value'), 'readFull', messages.getMime);
   add('moveMessage', 'POST', MSG('move'), 'write', messages.moveMessage);
   add('copyMessage', 'POST', MSG('copy'), 'write', messages.copyMessage);
+  add('createReply', 'POST', MSG('createreply'), 'write', answers.createReply);
+  add('createReplyAll', 'POST', MSG('createreplyall'), 'write', answers.createReplyAll);
+  add('createForward', 'POST', MSG('createforward'), 'write', answers.createForward);
   add('sendDraft', 'POST', MSG('send'), 'send', send.sendDraft);
   add('listAttachments', 'GET', MSG('attachments'), 'readFull', attachments.listAttachments);
   add('addAttachment', 'POST', MSG('attachments'), 'write', attachments.addAttachment);

@@ -219,6 +219,7 @@ export class Transport {
       body,
       bodyError,
       bodyBytes: incoming.body.length,
+      raw: incoming.body,
       inBatch: false,
       requestId,
       clientRequestId,

@@ -479,6 +479,8 @@ export function defaultHeaders(
     { name: 'Date', value: new Date(message.sentDateTime).toUTCString() },
     { name: 'Message-ID', value: message.internetMessageId },
   );
+  if (message.inReplyTo) headers.push({ name: 'In-Reply-To', value: message.inReplyTo });
+  if (message.references) headers.push({ name: 'References', value: message.references });
   for (const [name, value] of Object.entries(extra)) headers.push({ name, value });
   return headers;
 }

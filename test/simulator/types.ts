@@ -14,6 +14,9 @@ export type Operation =
   | 'deleteMessage'
   | 'moveMessage'
   | 'copyMessage'
+  | 'createReply'
+  | 'createReplyAll'
+  | 'createForward'
   | 'getMime'
   | 'listAttachments'
   | 'getAttachment'
@@ -48,6 +51,9 @@ export const OPERATIONS: readonly Operation[] = [
   'deleteMessage',
   'moveMessage',
   'copyMessage',
+  'createReply',
+  'createReplyAll',
+  'createForward',
   'getMime',
   'listAttachments',
   'getAttachment',
@@ -279,6 +285,9 @@ export interface StoredMessage {
   flag: FollowupFlag;
   internetMessageHeaders: { name: string; value: string }[];
   attachments: StoredAttachment[];
+  /** Threading headers of a reply or forward (set by Exchange from the original; not Graph properties). */
+  inReplyTo?: string;
+  references?: string;
 }
 
 export interface SentRecord {
