@@ -1,5 +1,6 @@
 /** Incoming mail: a Graph message and its attachments -> the fields of a Node-RED msg (README.md, o365-mail-in "Output message"). */
 import { safeFilename } from './attachments';
+import { escapeHtml, htmlToText } from './body';
 import { guessContentType } from './content-type';
 
 export interface InboundOptions {
@@ -133,29 +134,6 @@ function headersOf(raw: unknown): Record<string, string> {
     } else header[key] += ', ' + value;
   }
   return header;
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(
-    /[&<>"]/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string,
-  );
-}
-
-/** A plain-text rendering of HTML, for the rare case Graph ignores the requested body format. */
-function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style|head)[\s\S]*?<\/\1>/gi, '')
-    .replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6])>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
 }
 
 function bodyOf(
