@@ -127,12 +127,12 @@ function encodeAddressList(name: string, value: string): string {
     .map((item) => {
       const match = /^(\s*)(.*?)\s*<([^<>]*)>\s*$/.exec(item);
       const address = match ? match[3] : item.trim();
-      if (/[^\x00-\x7f]/.test(address)) {
+      if (/[\u0080-\uffff]/.test(address)) {
         throw new MimeProblem(
           `header ${name}: the address ${JSON.stringify(address)} is not ASCII; Graph sends to ASCII addresses only`,
         );
       }
-      if (!match || !/[^\x00-\x7f]/.test(match[2])) return item;
+      if (!match || !/[\u0080-\uffff]/.test(match[2])) return item;
       const display = match[2].replace(/^"(.*)"$/, '$1');
       return `${match[1]}${encodedWords(display)} <${address}>`;
     })
@@ -141,7 +141,7 @@ function encodeAddressList(name: string, value: string): string {
 
 /** A header field as it goes out: 8-bit text encoded, the rest as given (folding kept for plain ASCII). */
 function headerLine(field: HeaderField, original: string, repairs: string[]): string {
-  if (!/[^\x00-\x7f]/.test(field.value)) return original;
+  if (!/[\u0080-\uffff]/.test(field.value)) return original;
   const value = utf8Of(field.name, field.value).trim();
   const lower = field.name.toLowerCase();
   repairs.push(`header ${field.name} encoded as RFC 2047 words (it had 8-bit text)`);
