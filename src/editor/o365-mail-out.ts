@@ -1,6 +1,6 @@
 /** The o365-mail-out editor: sends one mail per input message. */
 import { currentValue, NodeEditor } from './dialog';
-import { field, hint, nameRow, section } from './form';
+import { field, FormValue, hint, nameRow, section } from './form';
 import { EditorNode, Validator } from './red';
 import { accountAndMailbox, defaultToOwnMailbox, MAIL_NODE } from './mail-nodes';
 import { badRecipient, isMailbox } from './rules';
@@ -9,6 +9,12 @@ const TYPE = 'o365-mail-out';
 const PREFIX = 'node-input';
 const TYPES = ['str', 'msg', 'flow', 'global', 'env', 'jsonata'];
 const TYPED_FIELDS = ['username', 'subject', 'toRecipients', 'ccRecipients', 'bccRecipients'];
+const MODES = ['send', 'reply', 'replyAll', 'forward'];
+const BODY_TYPES = ['auto', 'text', 'html', 'mime'];
+
+/** Reply, reply all and forward answer the mail in msg.o365.id; a MIME body is a whole mail of its own. */
+const answers = (value: FormValue) => value('mode') !== 'send' && value('mode') !== '';
+const composes = (value: FormValue) => value('bodyType') !== 'mime';
 
 /** The type a TypedInput field has in the open dialog, else the saved one. */
 function typeOf(node: EditorNode, prop: string): string {
@@ -34,6 +40,9 @@ const literalType = { value: 'str' };
 
 const mailbox = accountAndMailbox('typed', function (value, options) {
   if (typeOf(this, 'username') !== 'str') return checkExpression(this, 'username', value, options);
+  // An answer goes from the mailbox holding the original, which msg.o365.mailbox names when the field is empty.
+  const answering = String(currentValue(this, PREFIX, 'mode') || 'send') !== 'send';
+  if (answering && String(value ?? '').trim() === '') return true;
   return isMailbox(value) ? true : this._(`${TYPE}.invalid.username`);
 });
 
@@ -62,20 +71,31 @@ export const mailOutEditor: NodeEditor = {
     bodyType: {
       value: 'auto',
       validate(value) {
-        return ['auto', 'text', 'html'].includes(String(value)) ? true : this._(`${TYPE}.invalid.bodyType`);
+        if (!BODY_TYPES.includes(String(value))) return this._(`${TYPE}.invalid.bodyType`);
+        const answering = String(currentValue(this, PREFIX, 'mode') || 'send') !== 'send';
+        return answering && value === 'mime' ? this._(`${TYPE}.invalid.mimeAnswer`) : true;
+      },
+    },
+    mode: {
+      value: 'send',
+      validate(value) {
+        return MODES.includes(String(value)) ? true : this._(`${TYPE}.invalid.mode`);
       },
     },
   },
   form: [
     ...mailbox.form,
     section('mail'),
-    field('subject', 'typed', 'header'),
-    field('toRecipients', 'typed', 'envelope'),
-    field('ccRecipients', 'typed', 'envelope-o'),
-    field('bccRecipients', 'typed', 'user-secret'),
-    hint('recipients'),
+    field('mode', 'select', 'reply', { options: MODES }),
+    hint('answer', { when: answers }),
+    field('subject', 'typed', 'header', { when: composes }),
+    field('toRecipients', 'typed', 'envelope', { when: composes }),
+    field('ccRecipients', 'typed', 'envelope-o', { when: composes }),
+    field('bccRecipients', 'typed', 'user-secret', { when: composes }),
+    hint('recipients', { when: (value) => composes(value) && !answers(value) }),
+    hint('mime', { when: (value) => !composes(value) }),
     section('options'),
-    field('bodyType', 'select', 'file-text-o', { options: ['auto', 'text', 'html'] }),
+    field('bodyType', 'select', 'file-text-o', { options: BODY_TYPES }),
     field('save', 'checkbox', undefined),
     ...nameRow(),
   ],
