@@ -119,7 +119,7 @@ describe('simulator fidelity: answers in a thread and MIME sends', function () {
     );
   });
 
-  it('refuses a comment together with a message body, and toRecipients given twice to createForward', async () => {
+  it('refuses a comment together with a message body, and createForward with toRecipients twice or not at all', async () => {
     const both = await graph.post(msgPath(originalId, '/createReply'), {
       comment: 'x',
       message: { body: { contentType: 'text', content: 'y' } },
@@ -130,6 +130,8 @@ describe('simulator fidelity: answers in a thread and MIME sends', function () {
       message: { toRecipients: [{ emailAddress: { address: PEER } }] },
     });
     assert.equal(twice.status, 400);
+    const neither = await graph.post(msgPath(originalId, '/createForward'), { comment: 'no one' });
+    assert.equal(neither.status, 400);
     const gone = await graph.post(msgPath('AAMkAGnotThereButLooksLikeAnIdAAA=', '/createReply'), {});
     assert.equal(gone.status, 404);
     assert.equal(sim.messages(USER, 'drafts').length, 0, 'no draft was made');

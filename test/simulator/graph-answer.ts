@@ -118,10 +118,13 @@ function answer(ctx: HandlerContext, kind: Kind): GraphReply {
     // message-createreply: "Specifying both will return an HTTP 400 Bad Request error." (the code: assumption)
     throw badRequest('A comment and the body of the message cannot both be given.', 'ErrorInvalidArgument');
   }
-  if (kind === 'forward' && toRecipients && message.toRecipients) {
-    // message-createforward: the toRecipients parameter or message.toRecipients, not both.
+  // message-createforward: "Specify either the toRecipients parameter or the toRecipients property of the message
+  // parameter. Specifying both or specifying neither will return an HTTP 400 Bad Request error." A request without
+  // any body (the page's example 1) is taken as it is (assumption: the rule applies to JSON bodies).
+  const bothOrNeither = Boolean(toRecipients) === Boolean(message.toRecipients);
+  if (kind === 'forward' && ctx.call.bodyBytes > 0 && bothOrNeither) {
     throw badRequest(
-      'Specify either toRecipients or message.toRecipients, not both.',
+      'Specify either toRecipients or message.toRecipients: one of them, not both.',
       'ErrorInvalidArgument',
     );
   }
