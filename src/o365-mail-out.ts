@@ -126,13 +126,14 @@ class MailOutNode {
     signal: AbortSignal,
   ): Promise<{ mailbox: string; result: SendResult }> {
     if (!this.account || !this.settings) throw badInput(this.problem as string);
-    const { mailbox, mail } = await prepareSend(
-      this.settings,
-      msg,
-      propertyEvaluator(this.RED, this.node, msg),
-    );
+    const prepared = await prepareSend(this.settings, msg, propertyEvaluator(this.RED, this.node, msg));
     if (signal.aborted) throw closedBeforeSending('the node closed before sending');
-    const result = await this.senderFor(this.account, mailbox).send(mail, this.settings.save, signal);
+    const { mailbox } = prepared;
+    const result = await this.senderFor(this.account, mailbox).sendPrepared(
+      prepared,
+      this.settings.save,
+      signal,
+    );
     return { mailbox, result };
   }
 

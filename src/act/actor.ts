@@ -4,8 +4,7 @@
  * person) is looked up by its internetMessageId before the action gives up. `get` reads the mail as mail in does
  * (src/receive/assemble.ts, src/mail/inbound.ts). No Node-RED here.
  */
-import { GraphCodes } from '../graph/error-codes';
-import { GraphError, O365Error } from '../graph/errors';
+import { isItemGone } from '../graph/errors';
 import type { MailApi, MessageOperation, MessageOperationResult } from '../graph/mail-api';
 import { MAILBOX_CONCURRENCY } from '../graph/limiter';
 import { MESSAGE_SELECT, type InboundMail } from '../mail/inbound';
@@ -116,7 +115,7 @@ export class MailActor {
       try {
         return await this.run(request, given, destinationId);
       } catch (err) {
-        if (!isMailGone(err) || !request.mail.internetMessageId) throw notFound(err, request, context);
+        if (!isItemGone(err) || !request.mail.internetMessageId) throw notFound(err, request, context);
         const found = await this.find(request, signal);
         if (found === given) throw err;
         const result = await this.run(request, found, destinationId);
@@ -227,20 +226,13 @@ export class MailActor {
   }
 }
 
-/** A 404 for the item, or an id Graph cannot read at all: the mail is not (or no longer) there under this id. */
-function isMailGone(err: unknown): boolean {
-  if (!(err instanceof O365Error)) return false;
-  if (err.reason === 'item-not-found') return true;
-  return err instanceof GraphError && err.status === 400 && err.code === GraphCodes.idMalformed;
-}
-
 /** A gone mail that cannot be looked up by internetMessageId is MailNotFound; other errors stay as they are. */
 function notFound(
   err: unknown,
   request: ActionRequest,
   context: { operation: string; mailbox: string; mailId?: string },
 ): unknown {
-  if (!isMailGone(err)) return err;
+  if (!isItemGone(err)) return err;
   return new ActionError(
     {
       ...context,

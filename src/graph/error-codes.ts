@@ -73,6 +73,12 @@ export const SendErrorCodes = {
    * refused by Exchange (Graph's ErrorMessageSizeExceeded). Nothing was sent.
    */
   messageTooLarge: 'MessageTooLarge',
+  /** A reply or forward: neither the mail's id nor its internetMessageId finds the mail to answer; nothing was sent. */
+  originalNotFound: 'OriginalNotFound',
+  /** A reply or forward: several mails have the internetMessageId (copies); none is guessed; nothing was sent. */
+  originalAmbiguous: 'OriginalAmbiguous',
+  /** A MIME mail larger than one sendMail request carries (`count`, `max` in bytes); nothing was sent. */
+  mimeTooLarge: 'MimeTooLarge',
 } as const;
 
 /** Why an action on an existing mail was not done, or may not have been (`ActionError.code`). */

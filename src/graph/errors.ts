@@ -449,3 +449,13 @@ export function firstLine(text: string): string {
   const line = text.split(/\r?\n/)[0].trim();
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
+
+/**
+ * The item a request named is not there (404), or its id is not an Exchange id at all (400 ErrorInvalidIdMalformed):
+ * a mail that moved or was deleted, looked for again by its internetMessageId.
+ */
+export function isItemGone(err: unknown): boolean {
+  if (!(err instanceof O365Error)) return false;
+  if (err.reason === 'item-not-found') return true;
+  return err instanceof GraphError && err.status === 400 && err.code === GraphCodes.idMalformed;
+}

@@ -628,6 +628,63 @@ export class MailApi {
     return { id: response.data.id, internetMessageId: response.data.internetMessageId };
   }
 
+  /**
+   * Creates the draft of a reply, a reply to all or a forward of a message (createReply, createReplyAll,
+   * createForward): Graph gives it the thread, the default recipients and the quoted original. Not repeated after an
+   * unclear answer (it would leave a second draft); it sends nothing either way.
+   */
+  async createAnswer(
+    mode: 'reply' | 'replyAll' | 'forward',
+    messageId: string,
+    body: object,
+    signal?: AbortSignal,
+  ): Promise<GraphMessage> {
+    const action = { reply: 'createReply', replyAll: 'createReplyAll', forward: 'createForward' }[mode];
+    const response = await this.client.request<GraphMessage>(
+      this.req({
+        method: 'POST',
+        path: `${this.user}/messages/${pathSegment(messageId)}/${action}`,
+        body,
+        retry: 'write',
+        signal,
+        permission: 'Mail.ReadWrite',
+      }),
+    );
+    return response.data;
+  }
+
+  /** Changes a draft (PATCH): recipients, subject, body, importance, headers. */
+  async updateDraft(draftId: string, changes: object, signal?: AbortSignal): Promise<void> {
+    await this.client.request(
+      this.req({
+        method: 'PATCH',
+        path: `${this.user}/messages/${pathSegment(draftId)}`,
+        body: changes,
+        retry: 'idempotent',
+        signal,
+        permission: 'Mail.ReadWrite',
+      }),
+    );
+  }
+
+  /**
+   * sendMail with a MIME body: the whole mail, base64-encoded, as `text/plain` (user-sendmail). Graph files a copy
+   * in Sent Items (the MIME form has no saveToSentItems). One request, repeated only after 429.
+   */
+  async sendMime(mime: Buffer, signal?: AbortSignal): Promise<void> {
+    await this.client.request(
+      this.req({
+        method: 'POST',
+        path: `${this.user}/sendMail`,
+        body: Buffer.from(mime.toString('base64'), 'ascii'),
+        headers: { 'Content-Type': 'text/plain' },
+        retry: 'send',
+        signal,
+        permission: 'Mail.Send',
+      }),
+    );
+  }
+
   /** Adds a (small) attachment to a draft. */
   async addAttachment(draftId: string, attachment: object, signal?: AbortSignal): Promise<void> {
     await this.client.request(

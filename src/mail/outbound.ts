@@ -1,5 +1,6 @@
 /** Outgoing mail: resolved node inputs -> validated Graph message, sendMail body, and the path to send it by. */
 import { normaliseAttachments, type OutgoingAttachment } from './attachments';
+import type { AnswerMode } from './answer';
 import { payloadToBody, type BodyType } from './body';
 import { checkRecipientCount, parseRecipients, type EmailAddress } from './recipients';
 
@@ -43,6 +44,11 @@ export interface SendRequestInput {
   filename?: unknown;
   attachments?: unknown;
   bodyType: BodyType;
+  /**
+   * An answer in a thread: a reply or reply all may add no recipient (Graph chooses them); a forward needs a To.
+   * Absent: a new mail, which needs a recipient.
+   */
+  mode?: AnswerMode;
 }
 
 export interface OutgoingMail {
@@ -159,7 +165,12 @@ export function buildOutgoingMail(input: SendRequestInput): OutgoingMail {
   const to = parseRecipients(input.to, 'to');
   const cc = parseRecipients(input.cc, 'cc');
   const bcc = parseRecipients(input.bcc, 'bcc');
-  checkRecipientCount(to, cc, bcc);
+  if (input.mode === 'forward' && to.length === 0) {
+    throw new RangeError('no recipient to forward to: set To (msg.to is not used when forwarding)');
+  }
+  // A reply goes to the recipients Graph chooses; those the flow gives are added.
+  const added = to.length + cc.length + bcc.length;
+  if (!(input.mode === 'reply' || input.mode === 'replyAll') || added > 0) checkRecipientCount(to, cc, bcc);
   const replyTo = parseRecipients(input.replyTo, 'replyTo');
   const from = resolveFrom(input.from);
   const importance = resolveImportance(input.importance, input.priority);
@@ -286,6 +297,14 @@ export function planSend(
         'sends in one request (Graph takes at most 4 MB); send large content as an attachment',
     );
   }
+  return { path: 'draft', ...splitAttachments(mail) };
+}
+
+/** The attachments a draft takes by one POST each (small) and by upload session (large). */
+export function splitAttachments(mail: OutgoingMail): {
+  small: OutgoingAttachment[];
+  large: OutgoingAttachment[];
+} {
   const small: OutgoingAttachment[] = [];
   const large: OutgoingAttachment[] = [];
   for (const a of mail.attachments) {
@@ -294,5 +313,5 @@ export function planSend(
       a.content.length < UPLOAD_SESSION_THRESHOLD && fileAttachmentSize(a) <= SEND_MAIL_LIMIT_BYTES;
     (fits ? small : large).push(a);
   }
-  return { path: 'draft', small, large };
+  return { small, large };
 }

@@ -79,6 +79,7 @@ export interface MailOutProperties extends NodeProperties {
   bccRecipientsType?: string;
   save?: boolean | string;
   bodyType?: string;
+  mode?: string;
 }
 
 /** o365-mail-action. `username` and `target` are TypedInputs (type in `<field>Type`); the read options serve `get`. */

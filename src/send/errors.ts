@@ -76,6 +76,15 @@ export function sendErrorText(failure: SendFailure): string {
       );
     case SendErrorCodes.messageTooLarge:
       return messageTooLargeText(failure, to);
+    case SendErrorCodes.mimeTooLarge:
+      return (
+        `the MIME mail is ${failure.count} bytes; Graph's sendMail takes at most ${failure.max} bytes of MIME, as ` +
+        'it travels base64-encoded in one request of at most 4 MB; send it with bodyType text or html and ' +
+        'msg.attachments instead, which has no such limit; nothing was sent'
+      );
+    case SendErrorCodes.originalNotFound:
+    case SendErrorCodes.originalAmbiguous:
+      return `${failure.problem}; nothing was sent`;
     default:
       return `mail${to} not sent: ${failure.problem}`;
   }

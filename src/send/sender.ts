@@ -18,9 +18,14 @@ import {
   SEND_MAIL_LIMIT_BYTES,
   sendMailRequestBody,
   sendMailRequestSize,
+  splitAttachments,
   type OutgoingMail,
 } from '../mail/outbound';
+import type { AnswerMode } from '../mail/answer';
+import type { OutgoingMime } from '../mail/mime';
+import { answerChanges, answeredMail, createAnswerDraft, type AnswerDraft, type AnswerTo } from './answer';
 import { badInput, describeRecipients, SendError } from './errors';
+import type { PreparedSend } from './input';
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SENT_ITEMS_WAIT_MS, mailOverLimit } from './limits';
 import {
   decideRepeat,
@@ -37,6 +42,7 @@ export function sentFields(mailbox: string, result: SendResult): Record<string, 
     mailbox,
     sent: true,
     path: result.path,
+    ...(result.mode ? { mode: result.mode } : {}),
     savedToSentItems: result.savedToSentItems,
     attachments: result.attachments,
   };
@@ -57,10 +63,15 @@ export type SendApi = Pick<
   | 'deleteMessage'
   | 'findByInternetMessageId'
   | 'getMessage'
+  | 'createAnswer'
+  | 'updateDraft'
+  | 'sendMime'
 >;
 
 export interface SendResult {
   path: 'sendMail' | 'draft';
+  /** Set for an answer in a thread: reply, replyAll or forward. */
+  mode?: AnswerMode;
   /** Whether a copy stays in the sender's Sent Items. */
   savedToSentItems: boolean;
   /** The mail's Internet message id (the node chooses it, so it is known on both paths). */
@@ -125,6 +136,97 @@ export class Sender {
     const stamped = withMessageId(mail, this.api.mailbox);
     if (plan.path === 'sendMail') return this.sendInOneRequest(stamped, save, signal);
     return this.sendByDraft(stamped, save, plan.small, plan.large, signal);
+  }
+
+  /** Sends what one message prepared (src/send/input.ts): a new mail, an answer in a thread, or a MIME mail. */
+  sendPrepared(prepared: PreparedSend, save: boolean, signal?: AbortSignal): Promise<SendResult> {
+    switch (prepared.kind) {
+      case 'mail':
+        return this.send(prepared.mail, save, signal);
+      case 'answer':
+        return this.answer(prepared.to, prepared.mail, save, signal);
+      case 'mime':
+        return this.sendMime(prepared.mime, save, signal);
+    }
+  }
+
+  /**
+   * Answers a mail in its thread (reply, reply all, forward) once: Graph's answer draft with the flow's text above
+   * the quote and its recipients added, attachments of any size, then `/send` of the draft under the same rules as
+   * every draft (src/send/repeat.ts). Nothing is sent when the original is gone or a step before `/send` fails.
+   */
+  async answer(to: AnswerTo, mail: OutgoingMail, save: boolean, signal?: AbortSignal): Promise<SendResult> {
+    const over = mailOverLimit(mail, this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    if (over) throw over;
+    const { small, large } = splitAttachments(mail);
+    this.options.onStep?.('create-draft');
+    let draft: AnswerDraft;
+    try {
+      draft = await createAnswerDraft(this.api, to, mail, signal);
+    } catch (err) {
+      throw err instanceof SendError
+        ? err
+        : this.notSent(mail, 'could not create the answer draft', err, signal);
+    }
+    const changes = answerChanges(draft, mail);
+    const answered = answeredMail(mail, draft, changes);
+    try {
+      await this.api.updateDraft(draft.id, changes, signal);
+      await this.completeDraft(draft, small, large, save, signal);
+    } catch (err) {
+      await this.deleteDraft(draft.id);
+      throw this.notSent(answered, 'could not complete the answer draft', err, signal);
+    }
+    this.options.onStep?.('send-draft');
+    const warnings = [...mail.warnings];
+    const confirmed = await this.sendTheDraft(answered, draft, signal);
+    if (confirmed) warnings.push(confirmed);
+    let savedToSentItems = true;
+    if (!save) {
+      this.options.onStep?.('remove-sent-copy');
+      const problem = await this.removeSentCopy(draft.internetMessageId, signal);
+      if (problem) warnings.push(problem);
+      else savedToSentItems = false;
+    }
+    return {
+      path: 'draft',
+      mode: to.mode,
+      savedToSentItems,
+      internetMessageId: draft.internetMessageId,
+      attachments: mail.attachments.length,
+      warnings,
+    };
+  }
+
+  /**
+   * Sends a whole MIME mail once (sendMail with a MIME body; Graph files a Sent Items copy, removed after sending
+   * when save is off). After an unclear answer the copy under the mail's Message-ID decides, as for sendMail.
+   */
+  async sendMime(mime: OutgoingMime, save: boolean, signal?: AbortSignal): Promise<SendResult> {
+    const mail = mimeSummary(mime);
+    const warnings = mime.repairs.map((repair) => `MIME repaired: ${repair}`);
+    try {
+      await this.api.sendMime(mime.content, signal);
+    } catch (err) {
+      if (!isUnclear(err) || signal?.aborted) throw this.sendFailure(mail, err, signal, false);
+      const target = { kind: 'sent-items', internetMessageId: mime.internetMessageId } as const;
+      const evidence = await this.checker.check(target, signal);
+      if (decideRepeat(evidence) !== 'sent') throw this.unknownOutcome(mail, err, evidence, false);
+      warnings.push(foundAfter(err));
+    }
+    let savedToSentItems = true;
+    if (!save) {
+      const problem = await this.removeSentCopy(mime.internetMessageId, signal);
+      if (problem) warnings.push(problem);
+      else savedToSentItems = false;
+    }
+    return {
+      path: 'sendMail',
+      savedToSentItems,
+      internetMessageId: mime.internetMessageId,
+      attachments: 0,
+      warnings,
+    };
   }
 
   private async sendInOneRequest(
@@ -382,6 +484,23 @@ function recipientsOf(mail: OutgoingMail): string {
   const m = mail.message;
   const all = [...m.toRecipients, ...m.ccRecipients, ...m.bccRecipients].map((r) => r.emailAddress.address);
   return describeRecipients(all);
+}
+
+/** A MIME mail as the error texts of a send name it: its recipients and Message-ID. */
+function mimeSummary(mime: OutgoingMime): OutgoingMail {
+  const toRecipients = mime.recipients.map((address) => ({ emailAddress: { address } }));
+  return {
+    message: {
+      subject: '',
+      body: { contentType: 'text', content: '' },
+      toRecipients,
+      ccRecipients: [],
+      bccRecipients: [],
+      internetMessageId: mime.internetMessageId,
+    },
+    attachments: [],
+    warnings: [],
+  };
 }
 
 /** The mail with an Internet message id of the node's choosing, so the node can find it again. */

@@ -74,7 +74,8 @@ export function sendSettings(saved: Saved) {
   }
   const save =
     saved.save === undefined || saved.save === '' ? true : saved.save !== false && saved.save !== 'false';
-  return { save, bodyType: saved.bodyType || 'auto', fields };
+  // Release 0.1.0 had no mode: every message was a new mail.
+  return { save, bodyType: saved.bodyType || 'auto', mode: 'send', fields };
 }
 
 /** o365-config: the cloud and the way to sign in. */

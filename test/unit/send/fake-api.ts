@@ -11,8 +11,11 @@ export type Call =
   | { op: 'uploadAttachment'; draftId: string; name: string; bytes: number }
   | { op: 'sendDraft'; draftId: string }
   | { op: 'deleteMessage'; id: string }
-  | { op: 'findByInternetMessageId'; folder: string; internetMessageId: string }
-  | { op: 'getMessage'; id: string };
+  | { op: 'findByInternetMessageId'; folder: string | null; internetMessageId: string }
+  | { op: 'getMessage'; id: string }
+  | { op: 'createAnswer'; mode: string; messageId: string; body: Record<string, unknown> }
+  | { op: 'updateDraft'; draftId: string; changes: Record<string, unknown> }
+  | { op: 'sendMime'; mime: string };
 
 export type Op = Call['op'];
 
@@ -46,6 +49,9 @@ export function unclearAnswer(status: number, retryAfterMs?: number): GraphError
     hint: 'Graph may or may not have done it',
   });
 }
+
+/** The sender of the original that replies go to by default. */
+export const boss = { emailAddress: { address: 'boss@fabrikam.example' } };
 
 export class FakeApi implements SendApi {
   readonly mailbox = 'sender@contoso.example';
@@ -121,13 +127,43 @@ export class FakeApi implements SendApi {
   }
 
   async findByInternetMessageId(
-    folder: string,
+    folder: string | null,
     internetMessageId: string,
     signal?: AbortSignal,
   ): Promise<string[]> {
     const index = this.calls.filter((c) => c.op === 'findByInternetMessageId').length;
     await this.record({ op: 'findByInternetMessageId', folder, internetMessageId }, signal);
     return this.sentCopyAnswers[Math.min(index, this.sentCopyAnswers.length - 1)];
+  }
+
+  /** The originals createAnswer finds, by id; any other id answers 404. */
+  readonly originals = new Set<string>(['original-1']);
+
+  async createAnswer(
+    mode: 'reply' | 'replyAll' | 'forward',
+    messageId: string,
+    body: object,
+    signal?: AbortSignal,
+  ): Promise<GraphMessage> {
+    await this.record({ op: 'createAnswer', mode, messageId, body: body as Record<string, unknown> }, signal);
+    if (!this.originals.has(messageId)) throw refused(404, 'ErrorItemNotFound', 'item-not-found');
+    this.drafts++;
+    return {
+      id: `draft-${this.drafts}`,
+      internetMessageId: this.draftInternetMessageId,
+      body: { contentType: 'html', content: '<html><body><div></div><hr><div>quoted</div></body></html>' },
+      toRecipients: mode === 'forward' ? (body as { toRecipients: unknown[] }).toRecipients : [boss],
+      ccRecipients: [],
+      bccRecipients: [],
+    };
+  }
+
+  async updateDraft(draftId: string, changes: object, signal?: AbortSignal): Promise<void> {
+    await this.record({ op: 'updateDraft', draftId, changes: changes as Record<string, unknown> }, signal);
+  }
+
+  async sendMime(mime: Buffer, signal?: AbortSignal): Promise<void> {
+    await this.record({ op: 'sendMime', mime: mime.toString('latin1') }, signal);
   }
 
   async getMessage(
