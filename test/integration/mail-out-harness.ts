@@ -28,6 +28,7 @@ export interface SentMsg extends Msg {
     mailbox: string;
     sent: true;
     path: 'sendMail' | 'draft';
+    mode?: 'reply' | 'replyAll' | 'forward';
     savedToSentItems: boolean;
     attachments: number;
     internetMessageId?: string;
