@@ -50,6 +50,7 @@ const MAIL_OUT_FIELDS = [
   ...MAIL_OUT_TYPED.map((p) => `${p}Type`),
   'save',
   'bodyType',
+  'mode',
 ];
 
 const MAIL_ACTION_FIELDS = [
@@ -78,7 +79,7 @@ const SPEC_OPTIONS = {
     bodyFormat: ['text', 'html'],
     output: ['message', 'mime'],
   },
-  mailOut: { bodyType: ['auto', 'text', 'html'] },
+  mailOut: { bodyType: ['auto', 'text', 'html', 'mime'], mode: ['send', 'reply', 'replyAll', 'forward'] },
   mailAction: {
     operation: [
       'markRead',
@@ -118,6 +119,7 @@ const SPEC_DEFAULTS = {
     ...Object.fromEntries(MAIL_OUT_TYPED.map((p) => [`${p}Type`, 'str'])),
     save: true,
     bodyType: 'auto',
+    mode: 'send',
   },
   mailAction: {
     username: '',
@@ -484,6 +486,24 @@ function browserSteps(ctx) {
         if ((await page.inputValue('#node-input-account')) !== ctx.configId) {
           await page.selectOption('#node-input-account', ctx.configId);
         }
+        // A MIME body is a whole mail: its recipients and subject come from it, so the fields hide.
+        const row = (prop) => `.form-row:has(#node-input-${prop})`;
+        await expectVisibility(page, [
+          {
+            situation: 'bodyType mime',
+            change: () => page.selectOption('#node-input-bodyType', 'mime'),
+            expected: { [row('subject')]: false, [row('toRecipients')]: false, '#node-input-mode': true },
+          },
+          {
+            situation: 'bodyType auto, mode reply',
+            change: async () => {
+              await page.selectOption('#node-input-bodyType', 'auto');
+              await page.selectOption('#node-input-mode', 'reply');
+            },
+            expected: { [row('subject')]: true, [row('toRecipients')]: true },
+          },
+        ]);
+        await page.selectOption('#node-input-mode', 'send');
         await editor.typedInputBox(page, 'username').fill(ctx.mailbox);
         await editor.chooseTypedInputType(page, 'subject', 'msg');
         await editor.typedInputBox(page, 'subject').fill('topic');
