@@ -181,13 +181,7 @@ export class Sender {
     const warnings = [...mail.warnings];
     const confirmed = await this.sendTheDraft(answered, draft, signal);
     if (confirmed) warnings.push(confirmed);
-    let savedToSentItems = true;
-    if (!save) {
-      this.options.onStep?.('remove-sent-copy');
-      const problem = await this.removeSentCopy(draft.internetMessageId, signal);
-      if (problem) warnings.push(problem);
-      else savedToSentItems = false;
-    }
+    const savedToSentItems = await this.keepOrRemoveSentCopy(save, draft.internetMessageId, warnings, signal);
     return {
       path: 'draft',
       mode: to.mode,
@@ -214,12 +208,7 @@ export class Sender {
       if (decideRepeat(evidence) !== 'sent') throw this.unknownOutcome(mail, err, evidence, false);
       warnings.push(foundAfter(err));
     }
-    let savedToSentItems = true;
-    if (!save) {
-      const problem = await this.removeSentCopy(mime.internetMessageId, signal);
-      if (problem) warnings.push(problem);
-      else savedToSentItems = false;
-    }
+    const savedToSentItems = await this.keepOrRemoveSentCopy(save, mime.internetMessageId, warnings, signal);
     return {
       path: 'sendMail',
       savedToSentItems,
@@ -287,13 +276,7 @@ export class Sender {
       signal,
     );
     if (confirmed) warnings.push(confirmed);
-    let savedToSentItems = true;
-    if (!save) {
-      this.options.onStep?.('remove-sent-copy');
-      const problem = await this.removeSentCopy(draft.internetMessageId, signal);
-      if (problem) warnings.push(problem);
-      else savedToSentItems = false;
-    }
+    const savedToSentItems = await this.keepOrRemoveSentCopy(save, draft.internetMessageId, warnings, signal);
     return {
       path: 'draft',
       savedToSentItems,
@@ -428,6 +411,23 @@ export class Sender {
     } catch {
       // The draft stays in Drafts; the mail was not sent either way, which the caller reports.
     }
+  }
+
+  /**
+   * After a send that files a Sent Items copy (a draft's `/send`, a MIME sendMail): with save off the copy is removed.
+   * Resolves whether a copy stays; a copy that could not be removed adds a warning.
+   */
+  private async keepOrRemoveSentCopy(
+    save: boolean,
+    internetMessageId: string | undefined,
+    warnings: string[],
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (save) return true;
+    this.options.onStep?.('remove-sent-copy');
+    const problem = await this.removeSentCopy(internetMessageId, signal);
+    if (problem) warnings.push(problem);
+    return problem !== null;
   }
 
   /**
