@@ -16,7 +16,15 @@ export async function rejectionOf<T extends Error>(
   assert.fail(`expected a ${type.name}, but it succeeded`);
 }
 
-/** The O365Error a promise rejects with. */
-export function rejection(promise: Promise<unknown>): Promise<O365Error> {
-  return rejectionOf(promise, O365Error);
+/** The error a promise rejects with: an O365Error unless another class is named. */
+export function rejection(promise: Promise<unknown>): Promise<O365Error>;
+export function rejection<T extends Error>(
+  promise: Promise<unknown>,
+  type: abstract new (...args: never[]) => T,
+): Promise<T>;
+export function rejection(
+  promise: Promise<unknown>,
+  type: abstract new (...args: never[]) => Error = O365Error,
+): Promise<Error> {
+  return rejectionOf(promise, type);
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rejection } from '../../support/rejection';
 import { MailActor, type ActApi, type ActionRequest } from '../../../src/act/actor';
 import { ActionError } from '../../../src/act/errors';
 import { ErrorCodes } from '../../../src/graph/error-codes';
@@ -63,15 +64,7 @@ function request(extra: Partial<ActionRequest> = {}): ActionRequest {
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ActionError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ActionError, String(err));
-    return err;
-  }
-  throw new Error('expected the action to fail');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, ActionError);
 
 describe('MailActor', () => {
   it('acts on the mail by its id, and reports the new id after a move', async () => {

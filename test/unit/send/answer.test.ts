@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rejection } from '../../support/rejection';
 import { prepareMime } from '../../../src/mail/mime';
 import { buildOutgoingMail, type OutgoingMail } from '../../../src/mail/outbound';
 import type { AnswerTo } from '../../../src/send/answer';
@@ -27,15 +28,7 @@ const reply: AnswerTo = {
   original: { id: 'original-1', internetMessageId: '<o1@x.example>' },
 };
 
-async function failure(promise: Promise<unknown>): Promise<SendError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof SendError, `expected a SendError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the answer to fail');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, SendError);
 
 type Changes = { draftId: string; changes: Record<string, unknown> };
 
