@@ -53,6 +53,8 @@ export const mailOutEditor: NodeEditor = {
   align: 'right',
   defaults: {
     ...mailbox.defaults,
+    // Not required: an answer's mailbox may come with the message (the validator says when it must be given).
+    username: { value: '', validate: mailbox.defaults.username.validate },
     usernameType: literalType,
     subject: {
       value: '',
@@ -79,6 +81,8 @@ export const mailOutEditor: NodeEditor = {
     mode: {
       value: 'send',
       validate(value) {
+        // A node saved before mode existed (or an example without it) sends, as the runtime reads it.
+        if (value === undefined || value === '') return true;
         return MODES.includes(String(value)) ? true : this._(`${TYPE}.invalid.mode`);
       },
     },
