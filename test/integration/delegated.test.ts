@@ -2,8 +2,10 @@
  * Delegated sign-in in the real Node-RED runtime against the simulator: signing in from the dialog's endpoints (by the
  * browser's redirect and by device code), the nodes using the signed-in user's own mailbox (`me`), a restart without a
  * new sign-in, the newest refresh token kept, "sign in again" on every node when Entra revokes the sign-in (polls and
- * sends stop, no retry storm) and the nodes resuming after a new sign-in without a redeploy; the sign-in's failure
- * modes (wrong redirect URI, wrong state, consent declined) each with a clear message.
+ * sends stop, no retry storm) and the nodes resuming after a new sign-in without a redeploy, for a revoked sign-in, a
+ * withdrawn permission and 90 days unused; the sign-in's failure modes (wrong redirect URI, wrong state, consent
+ * declined) each with a clear message; another user's mailbox (the .Shared permission, then the owner's sharing, each
+ * named); Test connection (who, granted against needed, the mailbox probe); a web app signing in with its secret.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -305,6 +307,37 @@ describe('delegated sign-in in Node-RED', function () {
     );
   });
 
+  for (const [what, stop, reason, why] of [
+    [
+      'a permission withdrawn',
+      () => sim.revokeConsent(USER, DEFAULT_APP.clientId, ['Mail.Send']),
+      'a permission was withdrawn',
+      'permission-withdrawn',
+    ],
+    ['90 days unused', () => sim.expireRefreshTokensByInactivity(USER), 'unused for 90 days', 'inactive'],
+  ] as const) {
+    it(`shows "sign in again: ${reason}" on every node after ${what}, and resumes after a new sign-in`, async () => {
+      const received = await load();
+      await browserSignIn();
+      const statuses = recordStatuses(['in1', 'in2', 'out']);
+      stop();
+      sim.expireTokens();
+      const pattern = new RegExp(`sign in again: ${reason}`);
+      await waitFor(
+        () => ['in1', 'in2', 'out'].every((id) => statuses[id].some((s) => pattern.test(s.text ?? ''))),
+        10_000,
+        `"sign in again: ${reason}" on every node`,
+      );
+      assert.equal((await accountStatus()).account.why, why);
+      const before = sim.counters.tokenRequests;
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(sim.counters.tokenRequests, before, 'no token request while signed out');
+      sim.addMessage(USER, 'inbox', { subject: `after ${what}` });
+      await browserSignIn();
+      await waitFor(() => received.some((m) => m.topic === `after ${what}`), 15_000, 'in2 polling again');
+    });
+  }
+
   it('explains an http redirect URI, an unregistered one, a forged state and declined consent', async () => {
     await load();
     const insecure = await start({ redirectUri: 'http://192.168.1.5:1880/o365-config/delegated/callback' });
@@ -331,6 +364,142 @@ describe('delegated sign-in in Node-RED', function () {
     const status = await accountStatus();
     assert.equal(status.progress.error?.why, 'declined');
     assert.equal(status.account.status, 'sign-in-required');
+  });
+
+  it("another user's mailbox: the dialog asks for .Shared, a node names the permission or the sharing it lacks, and works once both are there, without a redeploy", async () => {
+    const { config, mailIn } = nodeModules();
+    await helper.load(
+      [config, mailIn],
+      [
+        { id: 't', type: 'tab', label: 'delegated' },
+        account(),
+        { id: 'in1', z: 't', account: CONFIG_ID, wires: [['sink']], ...mailInProps(OTHER) },
+        { id: 'sink', z: 't', type: 'helper' },
+      ],
+      {},
+    );
+    const received: Record<string, unknown>[] = [];
+    helper.getNode('sink').on('input', (msg: Record<string, unknown>) => received.push(msg));
+    const errors: string[] = [];
+    helper
+      .getNode('in1')
+      .on('call:error', (call: { args: [unknown] }) =>
+        errors.push(call.args[0] instanceof Error ? call.args[0].message : String(call.args[0])),
+      );
+    sim.revokeConsent(USER, DEFAULT_APP.clientId); // Entra adds consented permissions up: start from none
+    const nodeUses = [{ type: 'o365-mail-in', username: OTHER, usernameType: 'str', action: 'read' }];
+    // What the dialog lists once the node names another mailbox.
+    const asked = await helper
+      .request()
+      .post('/o365-config/delegated/permissions')
+      .send(dialogBody({ uses: nodeUses }));
+    assert.equal(asked.status, 200, asked.text);
+    const listed = JSON.stringify(asked.body);
+    assert.match(listed, /Mail\.ReadWrite\.Shared/);
+    assert.match(listed, /other-mailbox/);
+    // A sign-in made before the node named another mailbox (the dialog's uses: only me) lacks .Shared.
+    const { status, body } = await start({
+      uses: [{ type: 'o365-mail-in', username: 'me', action: 'read' }],
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.ok(!body.permissions.some((p) => p.endsWith('.Shared')), body.permissions.join(', '));
+    const outcome = await signInThroughPages(sim, body.authorizeUrl ?? '', { user: USER });
+    const back = new URL(outcome.location ?? '');
+    await helper.request().get(`${back.pathname}${back.search}`);
+    sim.addMessage(OTHER, 'inbox', { subject: "the colleague's mail" });
+    helper.getNode('in1').receive({});
+    await waitFor(() => errors.length > 0, 10_000, 'the error');
+    assert.match(errors[0], /lacks Mail\.(Read|ReadWrite)\.Shared.*sign in again/);
+    // Signed in with .Shared, but the owner has not shared the mailbox: the error says what only the owner can do.
+    const again = await start({ uses: nodeUses });
+    assert.ok(again.body.permissions.includes('Mail.ReadWrite.Shared'), again.body.permissions.join(', '));
+    const second = await signInThroughPages(sim, again.body.authorizeUrl ?? '', { user: USER });
+    const back2 = new URL(second.location ?? '');
+    assert.equal((await helper.request().get(`${back2.pathname}${back2.search}`)).status, 200);
+    errors.length = 0;
+    helper.getNode('in1').receive({});
+    await waitFor(() => errors.length > 0, 10_000, 'the error');
+    assert.match(errors[0], /has no access to mailbox colleague@contoso\.example: its owner must share it/);
+    // The owner shares it: the same deployed node receives the colleague's mail.
+    sim.grantMailboxAccess(OTHER, USER, ['readWrite']);
+    helper.getNode('in1').receive({});
+    await waitFor(() => received.some((m) => m.topic === "the colleague's mail"), 10_000, 'the mail');
+  });
+
+  it('Test connection says who is signed in, the permissions granted against those the nodes need, and probes the mailbox', async () => {
+    await load();
+    const test = (extra: Record<string, unknown>) =>
+      helper.request().post('/o365-config/test').send(dialogBody(extra));
+    const before = await test({ mailbox: 'me' });
+    assert.equal(before.status, 200, before.text);
+    assert.equal(before.body.token.ok, false);
+    assert.match(before.body.token.message, /Not signed in.*Sign in with Microsoft/);
+    // Entra adds consented permissions up; start from none so the grant is what this sign-in asked for.
+    sim.revokeConsent(USER, DEFAULT_APP.clientId);
+    await browserSignIn();
+    const uses = [
+      { type: 'o365-mail-in', username: 'me', action: 'read' },
+      { type: 'o365-mail-out', username: OTHER, usernameType: 'str' },
+    ];
+    const report = (await test({ mailbox: 'me', uses })).body as {
+      token: { ok: boolean };
+      delegated: {
+        user: { username: string };
+        permissions: string[];
+        needs: { permission: string; granted: boolean; because: string[] }[];
+      };
+      mailbox: { address: string; ok: boolean };
+    };
+    assert.equal(report.token.ok, true);
+    assert.equal(report.delegated.user.username, USER);
+    assert.deepEqual(report.delegated.permissions, ['Mail.ReadWrite', 'Mail.Send']);
+    assert.deepEqual(
+      report.delegated.needs.filter((n) => !n.granted).map((n) => n.permission),
+      ['Mail.ReadWrite.Shared', 'Mail.Send.Shared'],
+    );
+    assert.ok(report.delegated.needs.every((n) => n.because.length > 0));
+    assert.deepEqual(report.mailbox, { address: 'me', ok: true });
+    const other = (await test({ mailbox: OTHER, uses })).body as {
+      mailbox: { ok: boolean; message: string };
+    };
+    assert.equal(other.mailbox.ok, false);
+    assert.match(other.mailbox.message, /lacks Mail\.Read\.Shared/);
+  });
+
+  it('signs in as a web app with a client secret (a Web redirect URI) and keeps working after a password reset', async () => {
+    const web = 'https://nodered.example/o365-config/delegated/callback';
+    sim.addRedirectUri(DEFAULT_APP.clientId, web, 'web');
+    const secret = DEFAULT_APP.secrets?.[0]?.value ?? '';
+    const { config, mailIn } = nodeModules();
+    await helper.load(
+      [config, mailIn],
+      [
+        { id: 't', type: 'tab', label: 'delegated' },
+        account(),
+        { id: 'in1', z: 't', account: CONFIG_ID, wires: [['sink']], ...mailInProps('') },
+        { id: 'sink', z: 't', type: 'helper' },
+      ],
+      { [CONFIG_ID]: { clientSecret: secret } },
+    );
+    const received: Record<string, unknown>[] = [];
+    helper.getNode('sink').on('input', (msg: Record<string, unknown>) => received.push(msg));
+    // The dialog sends the saved secret as Node-RED's placeholder; the runtime uses the deployed one.
+    const { status, body } = await start({ redirectUri: web, credentials: { clientSecret: '__PWRD__' } });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.ok(!JSON.stringify(body).includes(secret), 'the answer carries the secret');
+    const outcome = await signInThroughPages(sim, body.authorizeUrl ?? '', { user: USER });
+    const back = new URL(outcome.location ?? '');
+    assert.equal(back.origin, 'https://nodered.example');
+    const page = await helper.request().get(`${back.pathname}${back.search}`);
+    assert.equal(page.status, 200, page.text);
+    assert.match(page.text, /Signed in as user@contoso\.example/);
+    // Entra keeps a confidential client's refresh tokens valid after a password reset.
+    sim.resetPassword(USER);
+    sim.expireTokens();
+    sim.addMessage(USER, 'inbox', { subject: 'web app mail' });
+    helper.getNode('in1').receive({});
+    await waitFor(() => received.some((m) => m.topic === 'web app mail'), 10_000, 'the mail');
+    assert.equal((await accountStatus()).account.status, 'signed-in');
   });
 
   it('signs out: the stored sign-in is gone and every node says so', async () => {
