@@ -1,6 +1,7 @@
 // The browser test's steps for an account a user signs in to (authType delegated): the dialog shows the permissions
 // and the exact redirect URI, "Sign in with Microsoft" opens the simulator's sign-in page, signing in and consenting
-// shows who is signed in, and a deployed mail in node (mailbox me) delivers that user's mail.
+// shows who is signed in (and Test connection the grant against the needs), and a deployed mail in node (mailbox me)
+// delivers that user's mail.
 'use strict';
 /* global RED, fetch, URL, $ */
 const fs = require('fs');
@@ -89,6 +90,21 @@ function delegatedSteps(ctx) {
         check(text.includes(ctx.mailbox), `the dialog says "${text}"`);
         await page.evaluate(() => $('.red-ui-editor .red-ui-tray-body').scrollTop(0));
         await page.screenshot({ path: path.join(ctx.imagesDir, 'o365-config-delegated.png') });
+        // Test connection: who is signed in, the permissions granted against those the nodes need, the mailbox.
+        await page.click('#o365-config-test-button');
+        const result = page.locator('#o365-config-test-result');
+        const report = await waitUntil(
+          async () => {
+            const shown = (await result.innerText()).trim();
+            return /Permissions granted/.test(shown) && /me/.test(shown) ? shown : null;
+          },
+          { timeoutMs: 30000, what: 'the test result of the signed-in user' },
+        ).catch(async (err) => {
+          throw new Error(`${err.message}; it shows: "${(await result.innerText()).trim()}"`);
+        });
+        check(report.includes(`Signed in as ${ctx.mailbox}`), `Test connection says "${report}"`);
+        check(/Mail\.ReadWrite/.test(report), `Test connection lists no Mail.ReadWrite: "${report}"`);
+        check(!/is not granted/.test(report), `a permission the nodes need is missing: "${report}"`);
         ctx.delegatedSignedIn = true;
       },
       { ...reset, requires: ['delegatedDialogOpen'] },
