@@ -326,6 +326,29 @@ describe('Graph access layer', function () {
       connection.close();
     });
 
+    it('with the default settings waits a Retry-After of 90 s in full (over the 60 s backoff cap), not retrying early', async () => {
+      const notices: number[] = [];
+      const connection = new Connection(settings());
+      const api = connection.mailbox(
+        MAILBOX,
+        connection.client((n) => notices.push(n.delayMs)),
+      );
+      sim.throttleNext(1, { retryAfter: 90 });
+      const stop = new AbortController();
+      const probing = api.probe(stop.signal).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      // The wait has begun once the notice came: it is the whole 90 s (the default maxTotalDelayMs is 5 minutes).
+      for (let i = 0; i < 200 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(notices, [90_000]);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(sim.requests.filter((r) => r.operation === 'getFolder').length, 1, 'no early retry');
+      stop.abort();
+      assert.equal((await probing)?.name, 'AbortError', 'closing the node ends the wait');
+      connection.close();
+    });
+
     it('fails at once with RetryAfterTooLong when Graph asks for more than maxTotalDelayMs', async () => {
       const connection = new Connection(settings(), { retry: { baseDelayMs: 5, maxTotalDelayMs: 2000 } });
       sim.throttleNext(1, { retryAfter: 120 });
