@@ -55,6 +55,11 @@ export interface GraphClientOptions {
   /** Told before each wait, so a node can show "throttled, retrying in Ns". */
   onRetry?: (notice: RetryNotice) => void;
   random?: () => number;
+  /**
+   * The runtime whose per-mailbox limiter (4 requests at once) this client shares: every client of one Node-RED shares
+   * one (default ''). A test names another to act as a second Node-RED on the same mailbox.
+   */
+  runtime?: string;
 }
 
 /** A Graph request that carries the permission it needs, for precise 403 messages. */
@@ -312,7 +317,10 @@ export class GraphClient {
   > {
     const release =
       req.mailbox && req.slots !== 0
-        ? await mailboxLimiter(this.graphEndpoint, req.mailbox).acquire(req.slots ?? 1, req.signal)
+        ? await mailboxLimiter(this.graphEndpoint, req.mailbox, this.options.runtime).acquire(
+            req.slots ?? 1,
+            req.signal,
+          )
         : () => undefined;
     try {
       const headers: Record<string, string> = { ...req.headers };

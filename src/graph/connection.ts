@@ -19,6 +19,8 @@ export interface ConnectionOptions extends HttpOptions {
   signIn?: { store: TokenStore; id: string };
   /** The upload volume the clients pace within (Graph's 150 MB per 5 minutes per app and mailbox by default). */
   uploadLimit?: UploadLimit;
+  /** The runtime whose per-mailbox limiter the clients share (GraphClientOptions.runtime; default: this process). */
+  runtime?: string;
 }
 
 /** The default per-request timeout. */
@@ -91,6 +93,7 @@ export class Connection {
       retry: this.options.retry,
       appId: this.account.applicationId,
       uploadLimit: this.options.uploadLimit,
+      runtime: this.options.runtime,
       onRetry,
     });
   }

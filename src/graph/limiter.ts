@@ -72,8 +72,8 @@ export class Limiter {
 const limiters = new Map<string, Limiter>();
 
 /** The runtime-wide limiter of one mailbox on one Graph endpoint. */
-export function mailboxLimiter(graphEndpoint: string, mailbox: string): Limiter {
-  const key = `${graphEndpoint.toLowerCase()}|${mailbox.trim().toLowerCase()}`;
+export function mailboxLimiter(graphEndpoint: string, mailbox: string, runtime = ''): Limiter {
+  const key = `${runtime}|${graphEndpoint.toLowerCase()}|${mailbox.trim().toLowerCase()}`;
   let limiter = limiters.get(key);
   if (!limiter) {
     limiter = new Limiter(MAILBOX_CONCURRENCY);

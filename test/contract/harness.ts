@@ -21,7 +21,7 @@
  *   directly; a tenant gets them by mail to itself, waits for delivery within a bound, then moves them). Every subject
  *   is prefixed with the run tag (`t.tag(subject)` gives the full subject), so `byTopic` matches deliveries to seeds.
  * - `t.receiver(options)` builds a Receiver (memory cursor store) that records every delivery; `pollUntilQuiet` polls
- *   until a poll delivers nothing. `t.sender()` builds a Sender. `t.list(path)` lists a folder through Graph.
+ *   until a poll delivers nothing. `t.receiver(options, 'b')` runs it as in another Node-RED (runtime 'b'). `t.sender()` builds a Sender. `t.list(path)` lists a folder through Graph.
  * - `t.inject` holds the simulator's controls (quirks and faults) and is undefined on a tenant: a scenario that cannot
  *   run without one lists the capability in `requires` (it is then skipped on a tenant, saying why), or checks
  *   `t.inject` and runs the part it can.
@@ -103,8 +103,13 @@ export abstract class Target {
   private rootPath?: string;
   private folderCount = 0;
 
+  /** Connections of the other runtimes receivers were built in (closed in stop). */
+  protected readonly runtimes = new Map<string, Connection>();
+
   abstract start(): Promise<void>;
   abstract stop(): Promise<void>;
+  /** A new Connection to the target, in `runtime` (see ConnectionOptions.runtime). */
+  protected abstract connect(runtime?: string): Connection;
   /** Puts mails with these (tagged) subjects into a folder. */
   protected abstract put(folderPath: string, subjects: string[], specs: SeedSpec[]): Promise<void>;
   /** Longest wait for mail to arrive (send to self) or show up in search. */
@@ -181,12 +186,21 @@ export abstract class Target {
     }
   }
 
-  /** A Receiver on this target that records deliveries. */
-  receiver(raw: Partial<ReceiveProperties>): RecordingReceiver {
+  /**
+   * A Receiver on this target that records deliveries. With `runtime`, it runs as in another Node-RED: its requests do
+   * not wait for those of this one (each runtime keeps its own limit of 4 requests at once per mailbox), so two
+   * consumers really contend for the same mails.
+   */
+  receiver(raw: Partial<ReceiveProperties>, runtime?: string): RecordingReceiver {
     const delivered: InboundMail[] = [];
     const problems: string[] = [];
+    let connection = this.connection;
+    if (runtime) {
+      connection = this.runtimes.get(runtime) ?? this.connect(runtime);
+      this.runtimes.set(runtime, connection);
+    }
     const receiver = new Receiver(
-      this.connection.mailbox(this.mailbox),
+      connection.mailbox(this.mailbox),
       readReceiveOptions({ username: this.mailbox, maxMessages: 0, ...raw }),
       memoryCursorStore(),
       {
@@ -266,7 +280,12 @@ export class SimulatorTarget extends Target {
     this.mailbox = 'contract@contoso.example';
     this.sim = await startSimulator({ mailboxes: [this.mailbox] });
     this.inject = this.sim;
-    this.connection = new Connection(
+    this.connection = this.connect();
+    this.api = this.connection.mailbox(this.mailbox);
+  }
+
+  protected connect(runtime?: string): Connection {
+    return new Connection(
       {
         tenantId: this.sim.tenantId,
         applicationId: DEFAULT_APP.clientId,
@@ -276,9 +295,8 @@ export class SimulatorTarget extends Target {
         authType: 'secret',
         clientSecret: DEFAULT_APP.secrets?.[0].value,
       },
-      { ca: this.sim.ca, retry: { baseDelayMs: 10, maxDelayMs: 200, maxTotalDelayMs: 5000 } },
+      { ca: this.sim.ca, retry: { baseDelayMs: 10, maxDelayMs: 200, maxTotalDelayMs: 5000 }, runtime },
     );
-    this.api = this.connection.mailbox(this.mailbox);
   }
 
   protected async put(folderPath: string, subjects: string[], specs: SeedSpec[]): Promise<void> {
@@ -292,6 +310,7 @@ export class SimulatorTarget extends Target {
   }
 
   async stop(): Promise<void> {
+    for (const c of this.runtimes.values()) c.close();
     this.connection?.close();
     await this.sim?.stop();
   }
@@ -304,14 +323,21 @@ export class TenantTarget extends Target {
 
   async start(): Promise<void> {
     this.mailbox = process.env.O365_MAILBOX as string;
-    this.connection = new Connection({
-      tenantId: process.env.O365_TENANT_ID,
-      applicationId: process.env.O365_CLIENT_ID,
-      clientSecret: process.env.O365_CLIENT_SECRET,
-      cloud: process.env.O365_CLOUD || 'global',
-    });
+    this.connection = this.connect();
     this.api = this.connection.mailbox(this.mailbox);
     await this.api.probe();
+  }
+
+  protected connect(runtime?: string): Connection {
+    return new Connection(
+      {
+        tenantId: process.env.O365_TENANT_ID,
+        applicationId: process.env.O365_CLIENT_ID,
+        clientSecret: process.env.O365_CLIENT_SECRET,
+        cloud: process.env.O365_CLOUD || 'global',
+      },
+      { runtime },
+    );
   }
 
   /** Sends each mail to the mailbox itself, waits (bounded) until it is in the Inbox, then moves it into the folder. */
@@ -342,6 +368,7 @@ export class TenantTarget extends Target {
     try {
       await this.cleanup();
     } finally {
+      for (const c of this.runtimes.values()) c.close();
       this.connection?.close();
     }
   }

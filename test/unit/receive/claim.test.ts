@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Simulator } from '../../simulator';
 import { graphClient, msgPath } from '../../simulator/test-helpers';
-import { engine, freshSimulator, MAILBOX } from './harness';
+import { engine, freshSimulator, MAILBOX, simConnection } from './harness';
 
 describe('receive: claims', () => {
   let sim: Simulator;
@@ -125,20 +125,36 @@ describe('receive: claims', () => {
     it(`two consumers moving the same mails in the same millisecond deliver each once (a move ${keeps ? 'keeps' : 'stamps'} lastModifiedDateTime)`, async () => {
       sim.setMoveKeepsLastModified(keeps);
       const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+      const a = engine(sim, { action: 'read', claim: true, maxMessages: 0 });
+      // b runs as in another Node-RED: it does not wait for a's requests (one limiter of 4 per mailbox and runtime).
+      const other = simConnection(sim, { runtime: 'second Node-RED' });
+      const b = engine(sim, { action: 'read', claim: true, maxMessages: 0 }, { connection: other });
+      // Both find their folders first, so that both list the same mails and claim them at the same time.
+      await Promise.all([a.receiver.pollOnce(), b.receiver.pollOnce()]);
       sim.seedMessages(MAILBOX, 'inbox', 30, (i) => ({
         subject: `mail ${i}`,
         lastModifiedDateTime: hourAgo,
       }));
-      const a = engine(sim, { action: 'read', claim: true, maxMessages: 0 });
-      const b = engine(sim, { action: 'read', claim: true, maxMessages: 0 });
+      // Every move waits a little before it runs: both consumers mark the same mails, then move them together.
+      sim.slowNext(60, 100, { match: { operation: 'moveMessage' } });
       for (let round = 0; round < 3; round++)
         await Promise.all([a.receiver.pollOnce(), b.receiver.pollOnce()]);
+      sim.clearFaults();
+      const moves = sim.requests.filter((r) => r.operation === 'moveMessage');
       a.close();
       b.close();
       const all = [...a.delivered, ...b.delivered].map((m) => m.topic);
       assert.equal(all.length, 30);
       assert.equal(new Set(all).size, 30, 'none twice');
       assert.equal(a.receiver.counters.released + b.receiver.counters.released, 0, 'no fresh claim released');
+      assert.ok(
+        a.receiver.counters.claimsLost + b.receiver.counters.claimsLost > 0,
+        'the two consumers really raced for the same mails',
+      );
+      assert.ok(
+        moves.some((r) => r.status === 404),
+        'both marked a mail and moved it at the same time: the later move found it gone',
+      );
       assert.ok(sim.messages(MAILBOX, 'inbox').every((m) => m.isRead && m.categories.length === 0));
     });
   }
