@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { renderMime } from '../simulator/mime';
 import type { StoredMessage } from '../simulator/types';
 import { COLLEAGUE, MAILBOX, MailOutHarness, mailOutSuite, type SentMsg } from './mail-out-harness';
+import { helper } from './setup';
 
 const BOSS = 'boss@fabrikam.example';
 const MB = 1024 * 1024;
@@ -140,25 +141,84 @@ describe('o365-mail-out answers and MIME (integration)', function () {
       const msg = received();
       suite.sim.addMessage(MAILBOX, 'inbox', {}); // another mail stays
       const id = String((msg.o365 as { id: string }).id);
-      const moved = suite.sim.moveMessage(MAILBOX, id, 'deleteditems');
+      // Moved to Deleted Items, then deleted for good: neither the id nor the real internetMessageId finds it.
+      suite.sim.deleteMessage(MAILBOX, suite.sim.moveMessage(MAILBOX, id, 'deleteditems'));
       const draftsBefore = suite.sim.messages(MAILBOX, 'drafts').length;
-      // Deleted for good: neither the id nor the internetMessageId finds it.
-      suite.sim.moveMessage(MAILBOX, moved, 'deleteditems');
-      const error = await node.fails({
-        ...msg,
-        o365: { ...(msg.o365 as object), internetMessageId: '<gone@x.example>' },
-      });
-      assert.match(error, /cannot reply to the mail: it is not in the mailbox.*nothing was sent/);
+      suite.sim.resetCounters();
+      const outcome = await node.run({ ...msg, payload: 'Too late.' });
+      assert.equal(outcome.kind, 'error');
+      if (outcome.kind !== 'error') return;
+      assert.match(outcome.message, /cannot reply to the mail: it is not in the mailbox.*nothing was sent/);
+      assert.match(
+        outcome.message,
+        new RegExp(String((msg.o365 as { internetMessageId: string }).internetMessageId)),
+      );
+      assert.equal(outcome.msg.payload, 'Too late.', 'the Catch node gets the input message');
       assert.equal(suite.sentNow().length, 0);
+      const made = suite.sim.requests.filter((r) => r.operation === 'createReply' && r.status < 300);
+      assert.deepEqual(made, [], 'no answer draft was made (createReply of the old id answered 404)');
       assert.equal(suite.sim.messages(MAILBOX, 'drafts').length, draftsBefore);
     });
 
-    it('refuses a message without msg.o365.id, and a forward without To', async () => {
+    it('refuses a message without msg.o365.id, and a forward without To; nothing is asked of Graph', async () => {
       const reply = await MailOutHarness.load(suite.sim, { mode: 'reply', username: MAILBOX });
+      suite.sim.resetCounters();
       assert.match(
         await reply.fails({ payload: 'x' }),
         /answers the mail in msg\.o365\.id.*nothing was sent/,
       );
+      await helper.unload();
+      const forward = await MailOutHarness.load(suite.sim, { mode: 'forward', username: '' });
+      assert.match(
+        await forward.fails({ ...received(), payload: 'FYI', to: COLLEAGUE }),
+        /no recipient to forward to: set To \(msg\.to is not used when forwarding\)/,
+      );
+      assert.equal(suite.sim.counters.byOperation.createForward ?? 0, 0);
+      assert.equal(suite.sentNow().length, 0);
+    });
+
+    it('an answer carries msg.importance, msg.replyTo and msg.headers as a new mail does', async () => {
+      const node = await MailOutHarness.load(suite.sim, { mode: 'reply', username: '' });
+      await node.sent({
+        ...received(),
+        payload: 'Urgent answer',
+        importance: 'high',
+        replyTo: 'desk@contoso.example',
+        headers: { 'X-Order-Id': '7' },
+      });
+      const mail = only();
+      assert.equal(mail.importance, 'high');
+      assert.deepEqual(addresses(mail.replyTo), ['desk@contoso.example']);
+      assert.equal(header(mail, 'X-Order-Id'), '7');
+      assert.equal(mail.subject, 'RE: Quote 7');
+    });
+  });
+
+  describe('never sent twice on the answer draft path', () => {
+    it('a /send answered 503 before Graph acted: the draft is still a draft, that same draft is sent once', async () => {
+      suite.sim.failNext(1, 503, { match: { operation: 'sendDraft' } });
+      const node = await MailOutHarness.load(suite.sim, { mode: 'reply', username: '' });
+      await node.sent({ ...received(), payload: 'Once.' });
+      assert.equal(only().subject, 'RE: Quote 7');
+      assert.equal(suite.sim.counters.byOperation.sendDraft, 2, 'the same draft, sent again');
+      assert.equal(suite.sim.counters.byOperation.createReply, 1, 'one answer draft');
+      assert.equal(suite.sim.messages(MAILBOX, 'drafts').length, 0);
+    });
+
+    it('a /send Graph carried out, then answered 504 or dropped: found sent, never sent again', async () => {
+      for (const inject of [
+        () => suite.sim.failAfterNext(1, 504, { match: { operation: 'sendDraft' } }),
+        () => suite.sim.dropNext(1, { after: true, match: { operation: 'sendDraft' } }),
+      ]) {
+        const before = suite.sentNow().length;
+        inject();
+        const node = await MailOutHarness.load(suite.sim, { mode: 'replyAll', username: '' });
+        const out = await node.sent({ ...received(), payload: 'Once only.' });
+        assert.equal(suite.sentNow().length - before, 1, 'exactly one mail');
+        assert.equal(out.o365.sent, true);
+        await helper.unload();
+      }
+      assert.equal(suite.sim.messages(MAILBOX, 'drafts').length, 0);
     });
   });
 
@@ -197,7 +257,34 @@ describe('o365-mail-out answers and MIME (integration)', function () {
       assert.equal(only().subject, 'Original');
     });
 
-    it('repairs bare LF and 8-bit headers and says so in msg.o365.warnings', async () => {
+    it('repairs a mail with bare LF line ends only into CRLF, and says so in msg.o365.warnings', async () => {
+      const node = await MailOutHarness.load(suite.sim, { bodyType: 'mime' });
+      const lf = mime(COLLEAGUE, '', 'lf-only').replace(/\r\n/g, '\n');
+      const out = (await node.sent({ payload: lf })) as SentMsg;
+      const mail = only();
+      assert.equal(mail.subject, 'Relayed');
+      assert.equal(mail.body.content.trim(), 'Relayed body');
+      assert.deepEqual(out.o365.warnings, ['MIME repaired: line ends converted from LF to CRLF']);
+    });
+
+    it('repairs 8-bit text in the headers as RFC 2047 words, and refuses 8-bit bytes that are not UTF-8', async () => {
+      const node = await MailOutHarness.load(suite.sim, { bodyType: 'mime' });
+      const out = (await node.sent({
+        payload: Buffer.from(mime(COLLEAGUE, ' für dich', '8bit')),
+      })) as SentMsg;
+      assert.equal(only().subject, 'Relayed für dich');
+      assert.deepEqual(out.o365.warnings, [
+        'MIME repaired: header Subject encoded as RFC 2047 words (it had 8-bit text)',
+      ]);
+      const latin1 = Buffer.from(mime(COLLEAGUE, ' f\u00fcr dich', 'latin1'), 'latin1');
+      assert.match(
+        await node.fails({ payload: latin1 }),
+        /header Subject has 8-bit bytes that are not UTF-8.*nothing was sent/,
+      );
+      assert.equal(suite.sentNow().length, 1, 'the Latin-1 one was not sent');
+    });
+
+    it('repairs bare LF and 8-bit headers together', async () => {
       const node = await MailOutHarness.load(suite.sim, { bodyType: 'mime' });
       const lf = mime(COLLEAGUE, ' für dich').replace(/\r\n/g, '\n');
       const out = (await node.sent({ payload: lf })) as SentMsg;

@@ -659,6 +659,12 @@ export class Simulator {
     return moved.message.id;
   }
 
+  /** Deletes a message for good, as a person emptying Deleted Items would (no Graph request). */
+  deleteMessage(mailbox: string, id: string): void {
+    const box = this.store.mailbox(mailbox);
+    if (!this.store.remove(box, id)) throw new Error(`simulator: no message '${id}' in ${mailbox}`);
+  }
+
   seedMessages(mailbox: string, folder: string, n: number, make?: (i: number) => SeedMessage): string[] {
     const ids: string[] = [];
     for (let i = 0; i < n; i++)
