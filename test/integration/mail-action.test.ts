@@ -188,6 +188,36 @@ describe('o365-mail-action (integration)', function () {
       assert.match((eml.payload as Buffer).toString(), /Subject: Styled\r\n/);
       assert.equal(eml.topic, 'Styled', 'getMime changes msg.payload only');
     });
+
+    it('get with attachments off gives no attachment contents, and asks Graph for none', async () => {
+      const node = await MailActionHarness.load(sim, { operation: 'get', attachments: false });
+      const msg = mailFor({
+        subject: 'No files please',
+        attachments: [
+          {
+            kind: 'file',
+            name: 'a.bin',
+            contentType: 'application/octet-stream',
+            content: Buffer.alloc(300_000, 1),
+          },
+        ],
+      });
+      sim.resetCounters();
+      const out = await node.output(msg);
+      assert.equal(out.topic, 'No files please');
+      const attachments = (out.attachments ?? []) as { content?: Buffer }[];
+      assert.ok(
+        attachments.every((a) => a.content === undefined),
+        'no content delivered',
+      );
+      assert.equal(sim.counters.byOperation.getAttachment ?? 0, 0);
+      assert.equal(sim.counters.byOperation.listAttachments ?? 0, 0);
+      assert.equal(sim.counters.byOperation.getAttachmentValue ?? 0, 0);
+      assert.ok(
+        sim.counters.bytesOut < 100_000,
+        `${sim.counters.bytesOut} bytes from Graph: the 300 kB file was not read`,
+      );
+    });
   });
 
   describe('which mail, which operation', () => {
@@ -241,6 +271,7 @@ describe('o365-mail-action (integration)', function () {
       const missing = await node.fails(msg);
       assert.equal(missing.code, 'FolderNotFound');
       assert.match(missing.message, /Nowhere/);
+      assert.equal(missing.msg.o365?.id, idOf(msg), 'the Catch node gets the input message');
       assert.ok(stored(msg), 'the mail was not moved');
     });
 
@@ -251,6 +282,7 @@ describe('o365-mail-action (integration)', function () {
       const denied = await node.fails(msg);
       assert.equal(denied.code, 'PermissionMissing');
       assert.match(denied.message, /Mail\.ReadWrite/);
+      assert.equal(denied.msg.topic, 'Test mail', 'the Catch node gets the input message');
       assert.equal(stored(msg)?.isRead, false);
       assert.equal(node.statuses.at(-1)?.fill, 'red');
     });
