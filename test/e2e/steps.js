@@ -534,24 +534,28 @@ function browserSteps(ctx) {
         const read = ['#node-input-output', '#node-input-bodyFormat', '#node-input-attachments'];
         const readShown = (shown) => Object.fromEntries(read.map((id) => [id, shown]));
         const operation = (value) => () => page.selectOption('#node-input-operation', value);
+        // Every operation: which of target, category mode and the read options it shows.
+        const shows = {
+          markRead: [false, false, false],
+          markUnread: [false, false, false],
+          move: [true, false, false],
+          copy: [true, false, false],
+          delete: [false, false, false],
+          flag: [false, false, false],
+          unflag: [false, false, false],
+          complete: [false, false, false],
+          categorize: [true, true, false],
+          get: [false, false, true],
+          getMime: [false, false, false],
+        };
         await expectVisibility(page, [
+          ...Object.entries(shows).map(([op, [t, m, r]]) => ({
+            situation: `operation ${op}`,
+            change: operation(op),
+            expected: { [target]: t, [mode]: m, ...readShown(r) },
+          })),
           {
-            situation: 'operation markRead',
-            change: operation('markRead'),
-            expected: { [target]: false, [mode]: false, ...readShown(false) },
-          },
-          {
-            situation: 'operation move',
-            change: operation('move'),
-            expected: { [target]: true, [mode]: false, ...readShown(false) },
-          },
-          {
-            situation: 'operation categorize',
-            change: operation('categorize'),
-            expected: { [target]: true, [mode]: true, ...readShown(false) },
-          },
-          {
-            situation: 'operation get',
+            situation: 'operation get again',
             change: operation('get'),
             expected: { [target]: false, [mode]: false, ...readShown(true) },
           },
@@ -593,6 +597,15 @@ function browserSteps(ctx) {
           flows.includes(ctx.mailInId) && flows.includes(ctx.configId),
           'GET /flows lacks the deployed nodes',
         );
+        if (ctx.mailActionId) {
+          const parsed = JSON.parse(flows);
+          const list = Array.isArray(parsed) ? parsed : parsed.flows;
+          const deployed = list.find((n) => n.id === ctx.mailActionId);
+          check(
+            deployed?.type === 'o365-mail-action' && deployed.operation === 'move',
+            `GET /flows lacks the mail action as saved: ${JSON.stringify(deployed)}`,
+          );
+        }
         check(!flows.includes(ctx.clientSecret), 'GET /flows contains the client secret');
         const flowFile = fs.readFileSync(path.join(ctx.userDir, 'flows.json'), 'utf8');
         check(flowFile.includes(ctx.configId), 'flows.json lacks the config node');
@@ -663,6 +676,16 @@ function browserSteps(ctx) {
           `${configs.length} o365-config nodes after importing, expected 2 (ours + the examples')`,
         );
         check(configs.includes(ctx.exampleConfigId), 'the examples config node was not kept with its id');
+        // An answer's empty mailbox (msg.o365.mailbox) and a node without mode (a new mail) are valid.
+        const invalid = await page.evaluate(
+          (ids) =>
+            ids
+              .map((id) => RED.nodes.node(id))
+              .filter((n) => n && n.valid === false)
+              .map((n) => `${n.type} ${n.name || n.id}`),
+          flowNodes.map((n) => n.id),
+        );
+        check(invalid.length === 0, `imported example nodes marked invalid: ${invalid.join(', ')}`);
         ctx.examplesImported = true;
       },
       { requires: ['examples'] },
