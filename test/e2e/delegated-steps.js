@@ -122,11 +122,14 @@ function delegatedSteps(ctx) {
         check(ctx.delegatedConfigId, 'no delegated o365-config node after Add');
         const mailbox = await page.inputValue('#node-input-username');
         check(mailbox === 'me', `the mailbox of a delegated account defaults to "${mailbox}", not me`);
+        // A folder of its own: the app-only mail in deployed earlier polls the same mailbox's inbox.
+        ctx.sim.addFolder(ctx.mailbox, 'inbox', 'Delegated');
+        await page.fill('#node-input-folder', 'Inbox/Delegated');
         await page.selectOption('#node-input-pollType', 'interval');
         await page.fill('#node-input-interval', '60');
         await page.click('#node-dialog-ok');
         await page.locator('.red-ui-tray').first().waitFor({ state: 'detached' });
-        const seeded = ctx.sim.addMessage(ctx.mailbox, 'inbox', {
+        const seeded = ctx.sim.addMessage(ctx.mailbox, 'Inbox/Delegated', {
           subject: 'For the signed-in user',
           from: 'sender@fabrikam.example',
           to: [ctx.mailbox],
