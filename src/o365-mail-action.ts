@@ -13,11 +13,11 @@ import { MailActor } from './act/actor';
 import { applyActionResult } from './act/output';
 import { catalogueText } from './red/catalogue';
 import { propertyEvaluator } from './red/evaluate';
-import { actionProblemText, noAccountText, notCaughtText, settingsProblemText } from './red/messages';
+import { actionProblemText, nodeStart, type NodeStart, notCaughtText } from './red/messages';
 import type { MailActionProperties } from './red/properties';
 import { readMailActionSettings } from './red/settings';
 import { isAccountProblem, problemStatus, reasonText, retryStatus } from './red/status';
-import type { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
+import { type AccountNode, type Node, type NodeMessage, type NodeRED, registerNodeType } from './red/types';
 
 const TYPE = 'o365-mail-action';
 
@@ -28,19 +28,13 @@ const MAX_CACHED_MAILBOXES = 100;
 const CLOSE_GRACE_MS = 3000;
 
 export = function register(RED: NodeRED): void {
-  function O365MailActionNode(this: Node, config: MailActionProperties) {
-    RED.nodes.createNode(this, config);
-    new MailActionNode(RED, this, config);
-  }
-  RED.nodes.registerType(TYPE, O365MailActionNode);
+  registerNodeType(RED, TYPE, MailActionNode);
 };
 
 /** One o365-mail-action node: its actors, status, input and close handlers. */
 class MailActionNode {
-  private readonly account: AccountNode | null;
-  private readonly settings: MailActionSettings | undefined;
-  /** Why the node cannot act at all (no account, settings that cannot work); every input is refused with it. */
-  private readonly problem: string | undefined;
+  /** Its account and settings, or why the node cannot act at all (every input is then refused with it). */
+  private readonly start: NodeStart<MailActionSettings>;
   private readonly actors = new Map<string, MailActor>();
   private readonly controller = new AbortController();
   private connection: Connection | undefined;
@@ -55,17 +49,13 @@ class MailActionNode {
     private readonly node: Node,
     config: MailActionProperties,
   ) {
-    this.account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
-    try {
+    this.start = nodeStart(RED, TYPE, config, (delegated) => {
       const settings = readMailActionSettings(config);
       // A delegated account's own mailbox when neither the node nor the message names one.
-      this.settings = this.account?.delegated ? { ...settings, ownMailbox: 'me' } : settings;
-    } catch (err) {
-      this.problem = settingsProblemText(RED, TYPE, err);
-    }
-    if (!this.account) this.problem = noAccountText(RED, TYPE);
-    const detach = this.account
-      ? this.account.attach({
+      return delegated ? { ...settings, ownMailbox: 'me' } : settings;
+    });
+    const detach = this.start.account
+      ? this.start.account.attach({
           status: (status) => node.status(status),
           // Signed in again: the red "sign in again" goes; the next message is handled as usual.
           signedInAgain: () => {
@@ -74,7 +64,7 @@ class MailActionNode {
           },
         })
       : () => undefined;
-    if (this.problem) this.showProblem(this.problem);
+    if (this.start.problem) this.showProblem(this.start.problem);
 
     node.on('input', (msg, send, done) => {
       void this.handle(msg, (m) => send(m), done);
@@ -97,13 +87,14 @@ class MailActionNode {
     this.showProgress();
     try {
       if (this.closing) throw closedError();
-      if (!this.account || !this.settings) throw badAction('action', this.problem as string);
+      if (!this.start.account || !this.start.settings)
+        throw badAction('action', this.start.problem as string);
       const { mailbox, request } = await resolveAction(
-        this.settings,
+        this.start.settings,
         msg,
         propertyEvaluator(this.RED, this.node, msg),
       );
-      const result = await this.actorFor(this.account, mailbox).act(request, this.controller.signal);
+      const result = await this.actorFor(this.start.account, mailbox).act(request, this.controller.signal);
       applyActionResult(msg, mailbox, request, result);
       this.done++;
       this.lastError = undefined;
@@ -112,8 +103,8 @@ class MailActionNode {
     } catch (err) {
       const error = asActionError(err, { operation: 'action' });
       this.lastError = error;
-      if (this.account && isAccountProblem(error.o365Error))
-        this.account.reportAccountProblem(error.o365Error);
+      if (this.start.account && isAccountProblem(error.o365Error))
+        this.start.account.reportAccountProblem(error.o365Error);
       try {
         done(error);
       } catch (cloneError) {
@@ -179,7 +170,7 @@ class MailActionNode {
     } else if (this.done > 0) {
       const text = catalogueText(RED, `${TYPE}.status.done`, { count: this.done });
       this.node.status({ fill: 'green', shape: 'dot', text });
-    } else if (!this.problem) {
+    } else if (!this.start.problem) {
       this.node.status({});
     }
   }

@@ -9,28 +9,26 @@ import { inboundMessage } from './mail/inbound';
 import { contextCursorStore, forgetCursor, Receiver } from './receive';
 import { checkCron, nextRuns, Poller } from './schedule';
 import { MailInStatus } from './red/mail-in-status';
-import {
-  mailFailedText,
-  noAccountText,
-  noticeText,
-  pollProblemText,
-  settingsProblemText,
-} from './red/messages';
+import { mailFailedText, nodeStart, noticeText, pollProblemText } from './red/messages';
 import type { MailInProperties } from './red/properties';
 import { notificationUrl } from './push/url';
 import { httpNodeRoot, registerNotificationRoute, startPush } from './red/push';
 import { MailInSettings, readMailInSettings, withOwnMailbox } from './red/settings';
 import { errorStatus, isAccountProblem, problemStatus } from './red/status';
-import type { AccountNode, HttpRequest, HttpResponse, Node, NodeRED, NodeStatus } from './red/types';
+import {
+  type AccountNode,
+  type HttpRequest,
+  type HttpResponse,
+  type Node,
+  type NodeRED,
+  type NodeStatus,
+  registerNodeType,
+} from './red/types';
 
 const TYPE = 'o365-mail-in';
 
 export = function register(RED: NodeRED): void {
-  function O365MailInNode(this: Node, config: MailInProperties) {
-    RED.nodes.createNode(this, config);
-    new MailInNode(RED, this, config);
-  }
-  RED.nodes.registerType(TYPE, O365MailInNode);
+  registerNodeType(RED, TYPE, MailInNode);
   registerNotificationRoute(RED);
 
   // The notification URL Graph will call for a node, as the dialog shows it (publicUrl may be unsaved there).
@@ -72,14 +70,10 @@ class MailInNode {
   /** Reads the settings and starts polling; a node whose settings cannot work refuses to. */
   private setUp(config: MailInProperties): void {
     const { RED } = this;
-    const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
-    if (!account) return this.refuse(new Error(noAccountText(RED, TYPE)));
-    let settings: MailInSettings;
-    try {
-      settings = readMailInSettings(withOwnMailbox(config, !!account.delegated));
-    } catch (err) {
-      return this.refuse(new Error(settingsProblemText(RED, TYPE, err)));
-    }
+    const { account, settings, problem } = nodeStart(RED, TYPE, config, (delegated) =>
+      readMailInSettings(withOwnMailbox(config, delegated)),
+    );
+    if (problem !== undefined) return this.refuse(new Error(problem));
     let connection: Connection;
     try {
       connection = account.connection();

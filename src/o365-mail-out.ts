@@ -14,11 +14,11 @@ import { SendQueue } from './send/queue';
 import { Sender, SendResult, sentFields } from './send/sender';
 import { catalogueText } from './red/catalogue';
 import { propertyEvaluator } from './red/evaluate';
-import { noAccountText, notCaughtText, sendProblemText, settingsProblemText } from './red/messages';
+import { nodeStart, type NodeStart, notCaughtText, sendProblemText } from './red/messages';
 import type { MailOutProperties } from './red/properties';
 import { readMailOutSettings, withOwnMailbox } from './red/settings';
 import { isAccountProblem, problemStatus, reasonText, retryStatus } from './red/status';
-import type { AccountNode, Node, NodeMessage, NodeRED } from './red/types';
+import { type AccountNode, type Node, type NodeMessage, type NodeRED, registerNodeType } from './red/types';
 
 const TYPE = 'o365-mail-out';
 
@@ -32,19 +32,13 @@ interface Job {
 const MAX_CACHED_MAILBOXES = 100;
 
 export = function register(RED: NodeRED): void {
-  function O365MailOutNode(this: Node, config: MailOutProperties) {
-    RED.nodes.createNode(this, config);
-    new MailOutNode(RED, this, config);
-  }
-  RED.nodes.registerType(TYPE, O365MailOutNode);
+  registerNodeType(RED, TYPE, MailOutNode);
 };
 
 /** One o365-mail-out node: its queue, senders, status, input and close handlers. */
 class MailOutNode {
-  private readonly account: AccountNode | null;
-  private readonly settings: MailOutSettings | undefined;
-  /** Why the node cannot send at all (no account, settings that cannot work); every input is refused with it. */
-  private readonly problem: string | undefined;
+  /** Its account and settings, or why the node cannot send at all (every input is then refused with it). */
+  private readonly start: NodeStart<MailOutSettings>;
   private readonly queue: SendQueue<Job>;
   private readonly senders = new Map<string, Sender>();
   private readonly tuning: SendTuning;
@@ -58,20 +52,16 @@ class MailOutNode {
     private readonly node: Node,
     config: MailOutProperties,
   ) {
-    this.account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
+    this.start = nodeStart(RED, TYPE, config, (delegated) =>
+      readMailOutSettings(withOwnMailbox(config, delegated)),
+    );
     this.tuning = readSendTuning(RED.settings?.o365);
-    try {
-      this.settings = readMailOutSettings(withOwnMailbox(config, !!this.account?.delegated));
-    } catch (err) {
-      this.problem = settingsProblemText(RED, TYPE, err);
-    }
-    if (!this.account) this.problem = noAccountText(RED, TYPE);
     this.queue = new SendQueue<Job>((job, signal) => this.deliver(job, signal), {
       concurrency: MAILBOX_CONCURRENCY,
       onChange: (running, waiting) => this.showProgress(running, waiting),
     });
-    const detach = this.account
-      ? this.account.attach({
+    const detach = this.start.account
+      ? this.start.account.attach({
           status: (status) => node.status(status),
           // Signed in again: the red "sign in again" goes; the next message is sent as usual.
           signedInAgain: () => {
@@ -80,7 +70,7 @@ class MailOutNode {
           },
         })
       : () => undefined;
-    if (this.problem) this.showProblem(this.problem);
+    if (this.start.problem) this.showProblem(this.start.problem);
 
     node.on('input', (msg, send, done) => {
       const job: Job = { msg, send: (m) => send(m), done };
@@ -102,8 +92,8 @@ class MailOutNode {
     } catch (err) {
       const error = asSendError(err);
       this.lastError = error;
-      if (this.account && isAccountProblem(error.o365Error))
-        this.account.reportAccountProblem(error.o365Error);
+      if (this.start.account && isAccountProblem(error.o365Error))
+        this.start.account.reportAccountProblem(error.o365Error);
       try {
         job.done(error);
       } catch (cloneError) {
@@ -125,13 +115,13 @@ class MailOutNode {
     msg: NodeMessage,
     signal: AbortSignal,
   ): Promise<{ mailbox: string; result: SendResult }> {
-    if (!this.account || !this.settings) throw badInput(this.problem as string);
-    const prepared = await prepareSend(this.settings, msg, propertyEvaluator(this.RED, this.node, msg));
+    if (!this.start.account || !this.start.settings) throw badInput(this.start.problem as string);
+    const prepared = await prepareSend(this.start.settings, msg, propertyEvaluator(this.RED, this.node, msg));
     if (signal.aborted) throw closedBeforeSending('the node closed before sending');
     const { mailbox } = prepared;
-    const result = await this.senderFor(this.account, mailbox).sendPrepared(
+    const result = await this.senderFor(this.start.account, mailbox).sendPrepared(
       prepared,
-      this.settings.save,
+      this.start.settings.save,
       signal,
     );
     return { mailbox, result };

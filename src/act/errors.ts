@@ -3,7 +3,7 @@
  * src/graph/error-codes.ts) and `changed`; the words are made in one place, `actionErrorText`, from the fields.
  */
 import { ActionErrorCodes, ErrorCodes } from '../graph/error-codes';
-import { ConfigError, GraphError, O365Error, asO365Error, messageOf } from '../graph/errors';
+import { ConfigError, GraphError, WorkError, asO365Error, messageOf } from '../graph/errors';
 
 export type ActionErrorCode = (typeof ActionErrorCodes)[keyof typeof ActionErrorCodes];
 
@@ -19,27 +19,18 @@ export interface ActionFailure {
 }
 
 /** An action that did not happen, or may have; with the Microsoft 365 error behind it when there is one. */
-export class ActionError extends Error implements ActionFailure {
-  readonly code: ActionErrorCode;
-  readonly operation: string;
-  readonly problem: string;
-  readonly mailbox?: string;
-  readonly mailId?: string;
+export class ActionError extends WorkError<ActionFailure> implements ActionFailure {
+  declare readonly code: ActionErrorCode;
+  declare readonly operation: string;
+  declare readonly problem: string;
+  declare readonly mailbox?: string;
+  declare readonly mailId?: string;
   /** `unchanged`: the mail is surely as it was; `unknown`: Graph may have done it (it was not repeated). */
   readonly outcome: 'unchanged' | 'unknown';
-  /** The settings, sign-in, network or Graph error that caused it (for the status reason and account problems). */
-  readonly o365Error?: O365Error;
 
   constructor(failure: ActionFailure, cause?: unknown) {
-    super(actionErrorText(failure), cause === undefined ? undefined : { cause });
-    this.name = 'ActionError';
-    this.code = failure.code;
-    this.operation = failure.operation;
-    this.problem = failure.problem;
-    this.mailbox = failure.mailbox;
-    this.mailId = failure.mailId;
+    super('ActionError', failure, actionErrorText(failure), cause);
     this.outcome = failure.code === ActionErrorCodes.outcomeUnknown ? 'unknown' : 'unchanged';
-    if (cause instanceof O365Error) this.o365Error = cause;
   }
 }
 

@@ -6,8 +6,15 @@
  */
 import { ActionErrorCodes } from '../graph/error-codes';
 import { ConfigError, messageOf } from '../graph/errors';
-import { readBoolean, readChoice, readText, type MailActionProperties } from '../red/properties';
-import type { Evaluate, TypedValue } from '../send/input';
+import {
+  readBoolean,
+  readChoice,
+  readText,
+  readTypedFields,
+  type MailActionProperties,
+  type TypedValue,
+} from '../red/properties';
+import type { Evaluate } from '../send/input';
 import type { ActionRequest, GetOptions } from './actor';
 import { ActionError, badAction } from './errors';
 import {
@@ -44,14 +51,7 @@ export interface ResolvedAction {
 
 /** Reads and checks the node's properties; throws a ConfigError naming the property at fault. */
 export function readActionSettings(raw: MailActionProperties): MailActionSettings {
-  const fields = {} as Record<MailActionField, TypedValue>;
-  for (const name of MAIL_ACTION_FIELDS) {
-    const value = raw[name];
-    fields[name] = {
-      value: typeof value === 'string' ? value : '',
-      type: String(raw[`${name}Type`] ?? 'str') || 'str',
-    };
-  }
+  const fields = readTypedFields(raw, MAIL_ACTION_FIELDS);
   const operation = readChoice('operation', raw.operation, OPERATIONS, 'markRead');
   // A fixed empty target can never work for the operations that need one; a TypedInput reading msg may.
   if (fields.target.type === 'str' && readText(fields.target.value, '') === '') {

@@ -3,26 +3,9 @@
  * each operation makes. Pure: no Graph access, no Node-RED.
  */
 import type { MessageOperation } from '../graph/mail-api';
+import { OPERATIONS, type CategoryMode, type Operation } from './choices';
 
-export const OPERATIONS = [
-  'markRead',
-  'markUnread',
-  'move',
-  'copy',
-  'delete',
-  'flag',
-  'unflag',
-  'complete',
-  'categorize',
-  'get',
-  'getMime',
-] as const;
-
-export type Operation = (typeof OPERATIONS)[number];
-
-export const CATEGORY_MODES = ['add', 'remove', 'set'] as const;
-
-export type CategoryMode = (typeof CATEGORY_MODES)[number];
+export { CATEGORY_MODES, OPERATIONS, type CategoryMode, type Operation } from './choices';
 
 /** The operation with this name (any case, as users type `markread`), or undefined. */
 export function operationNamed(value: unknown): Operation | undefined {

@@ -1,4 +1,7 @@
-/** What the two mail nodes' editors share: palette place and colour, ports, and the account and mailbox. */
+/**
+ * What the mail nodes' editors share: palette place and colour, ports, the account and mailbox, the choice validator
+ * and the read options of a fetched mail (mail in and mail action's get).
+ */
 import { currentValue, PropertyDef, SHARED_CATALOGUE } from './dialog';
 import { field, FieldPart, FormPart, section } from './form';
 import { EditorNode, Validator } from './red';
@@ -61,5 +64,21 @@ export function accountAndMailbox(
       field('account', 'config', 'building'),
       field('username', mailboxInput, 'user'),
     ],
+  };
+}
+
+/** A validator: one of `values`, else the catalogue text `key` (`<type>.invalid.<property>`). */
+export function oneOf(values: readonly string[], key: string): Validator {
+  return function (value) {
+    return values.includes(String(value)) ? true : this._(key);
+  };
+}
+
+/** How a fetched mail becomes a message (mail in, and mail action's get): body format, attachments, output. */
+export function readOptions(type: string): Record<string, PropertyDef> {
+  return {
+    bodyFormat: { value: 'text', validate: oneOf(['text', 'html'], `${type}.invalid.bodyFormat`) },
+    attachments: { value: true },
+    output: { value: 'message', validate: oneOf(['message', 'mime'], `${type}.invalid.output`) },
   };
 }

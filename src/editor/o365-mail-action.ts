@@ -2,25 +2,13 @@
 import { currentValue, NodeEditor } from './dialog';
 import { field, FormValue, hint, nameRow, section } from './form';
 import { EditorNode, Validator } from './red';
-import { accountAndMailbox, MAIL_NODE } from './mail-nodes';
+import { CATEGORY_MODES, OPERATIONS } from '../act/choices';
+import { accountAndMailbox, MAIL_NODE, oneOf, readOptions } from './mail-nodes';
 import { isFolderPath, isMailbox, textOf } from './rules';
 
 const TYPE = 'o365-mail-action';
 const PREFIX = 'node-input';
 const TYPES = ['str', 'msg', 'flow', 'global', 'env', 'jsonata'];
-const OPERATIONS = [
-  'markRead',
-  'markUnread',
-  'move',
-  'copy',
-  'delete',
-  'flag',
-  'unflag',
-  'complete',
-  'categorize',
-  'get',
-  'getMime',
-];
 
 const shown = (node: EditorNode, prop: string) => String(currentValue(node, PREFIX, prop) ?? '');
 const typeOf = (node: EditorNode, prop: string) => shown(node, `${prop}Type`) || 'str';
@@ -30,12 +18,6 @@ const operationIs =
   (...operations: string[]) =>
   (value: FormValue) =>
     operations.includes(String(value('operation')));
-
-function oneOf(values: readonly string[], messageKey: string): Validator {
-  return function (value) {
-    return values.includes(String(value)) ? true : this._(`${TYPE}.invalid.${messageKey}`);
-  };
-}
 
 /** For types other than text, Node-RED's own check (msg property path, JSONata syntax, ...). */
 function checkExpression(node: EditorNode, prop: string, value: unknown, options: unknown): boolean | string {
@@ -71,13 +53,11 @@ export const mailActionEditor: NodeEditor = {
     ...mailbox.defaults,
     username: { value: '', validate: mailbox.defaults.username.validate },
     usernameType: literalType,
-    operation: { value: 'markRead', validate: oneOf(OPERATIONS, 'operation') },
+    operation: { value: 'markRead', validate: oneOf(OPERATIONS, `${TYPE}.invalid.operation`) },
     target: { value: '', validate: validateTarget },
     targetType: literalType,
-    categoryMode: { value: 'add', validate: oneOf(['add', 'remove', 'set'], 'categoryMode') },
-    bodyFormat: { value: 'text', validate: oneOf(['text', 'html'], 'bodyFormat') },
-    attachments: { value: true },
-    output: { value: 'message', validate: oneOf(['message', 'mime'], 'output') },
+    categoryMode: { value: 'add', validate: oneOf(CATEGORY_MODES, `${TYPE}.invalid.categoryMode`) },
+    ...readOptions(TYPE),
   },
   form: [
     ...mailbox.form,
@@ -87,7 +67,7 @@ export const mailActionEditor: NodeEditor = {
     field('target', 'typed', 'folder-open-o', { when: operationIs('move', 'copy', 'categorize') }),
     hint('folder', { when: operationIs('move', 'copy') }),
     field('categoryMode', 'select', 'tags', {
-      options: ['add', 'remove', 'set'],
+      options: CATEGORY_MODES,
       when: operationIs('categorize'),
     }),
     hint('categories', { when: operationIs('categorize') }),

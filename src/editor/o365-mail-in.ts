@@ -3,7 +3,7 @@ import { askRuntime, CronAnswer, knownAnswer } from './cron';
 import { currentValue, NodeEditor } from './dialog';
 import { field, FormValue, hint, nameRow, section } from './form';
 import { EditorNode, Validator } from './red';
-import { accountAndMailbox, defaultToOwnMailbox, MAIL_NODE } from './mail-nodes';
+import { accountAndMailbox, defaultToOwnMailbox, MAIL_NODE, oneOf, readOptions } from './mail-nodes';
 import { publicUrlOf, showNotificationUrl, stopNotificationUrl } from './push';
 import { isFolderPath, isMailbox, textOf } from './rules';
 
@@ -11,12 +11,6 @@ const TYPE = 'o365-mail-in';
 const PREFIX = 'node-input';
 
 const shown = (node: EditorNode, prop: string) => currentValue(node, PREFIX, prop);
-
-function oneOf(values: readonly string[], messageKey: string): Validator {
-  return function (value) {
-    return values.includes(String(value)) ? true : this._(`${TYPE}.invalid.${messageKey}`);
-  };
-}
 
 /** Re-checks the node once the runtime has answered about its cron expression. */
 function revalidate(node: EditorNode): void {
@@ -133,7 +127,7 @@ export const mailInEditor: NodeEditor = {
     },
     filter: { value: 'isRead eq false' },
     search: { value: '' },
-    action: { value: 'read', validate: oneOf(['read', 'delete', 'move', 'none'], 'action') },
+    action: { value: 'read', validate: oneOf(['read', 'delete', 'move', 'none'], `${TYPE}.invalid.action`) },
     moveTo: {
       value: '',
       validate(value) {
@@ -148,7 +142,10 @@ export const mailInEditor: NodeEditor = {
         return textOf(value) === '' || isFolderPath(value) ? true : this._(`${TYPE}.invalid.claimFolder`);
       },
     },
-    pollType: { value: 'cron', validate: oneOf(['cron', 'interval', 'manual', 'push'], 'pollType') },
+    pollType: {
+      value: 'cron',
+      validate: oneOf(['cron', 'interval', 'manual', 'push'], `${TYPE}.invalid.pollType`),
+    },
     cron: { value: '0 */5 * * * ?', validate: validateCron },
     interval: {
       value: 300,
@@ -167,9 +164,7 @@ export const mailInEditor: NodeEditor = {
         return /^\s*\d+\s*$/.test(String(value)) ? true : this._(`${TYPE}.invalid.maxMessages`);
       },
     },
-    bodyFormat: { value: 'text', validate: oneOf(['text', 'html'], 'bodyFormat') },
-    attachments: { value: true },
-    output: { value: 'message', validate: oneOf(['message', 'mime'], 'output') },
+    ...readOptions(TYPE),
   },
   form: [
     ...mailbox.form,

@@ -82,8 +82,20 @@ function problemDetails(problem: Problem, redact: Redact) {
   ];
 }
 
-function renderAnswer(node: EditorNode, output: JQuery, answer: TestAnswer, redact: Redact): void {
-  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
+/** Where the answer is shown: the dialog (for its texts, `o365-config.test.*`), the output, the redaction. */
+interface Report {
+  node: EditorNode;
+  output: JQuery;
+  redact: Redact;
+}
+
+/** A test text in the dialog's language. */
+const testText = (node: EditorNode, key: string, subs?: Record<string, unknown>) =>
+  node._(`o365-config.test.${key}`, subs);
+
+function renderAnswer(report: Report, answer: TestAnswer): void {
+  const { node, output, redact } = report;
+  const t = (key: string, subs?: Record<string, unknown>) => testText(node, key, subs);
   output.empty();
   if (answer.error) {
     output.append(resultLine(false, t('failed', { error: redact(answer.error) })));
@@ -96,20 +108,15 @@ function renderAnswer(node: EditorNode, output: JQuery, answer: TestAnswer, reda
   }
   const until = token.expiresOn ? new Date(token.expiresOn).toLocaleString() : '?';
   output.append(resultLine(true, t('token-ok', { time: until })));
-  if (answer.delegated) renderDelegated(node, output, answer.delegated, redact);
-  else renderRoles(node, output, answer);
-  renderMailbox(node, output, answer.mailbox, redact);
-  if (answer.push) renderPush(node, output, answer.push, redact);
+  if (answer.delegated) renderDelegated(report, answer.delegated);
+  else renderRoles(report, answer);
+  renderMailbox(report, answer.mailbox);
+  if (answer.push) renderPush(report, answer.push);
 }
 
 /** Whether the notification URL under the public URL answers Graph's validation request. */
-function renderPush(
-  node: EditorNode,
-  output: JQuery,
-  push: NonNullable<TestAnswer['push']>,
-  redact: Redact,
-): void {
-  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
+function renderPush({ node, output, redact }: Report, push: NonNullable<TestAnswer['push']>): void {
+  const t = (key: string, subs?: Record<string, unknown>) => testText(node, key, subs);
   output.append(
     push.ok
       ? resultLine(true, t('push-ok', { url: push.url, ms: push.ms }), [{ text: t('push-from-here') }])
@@ -121,12 +128,10 @@ function renderPush(
 
 /** A signed-in user's grant against what the nodes need, and the fix for each gap. */
 function renderDelegated(
-  node: EditorNode,
-  output: JQuery,
+  { node, output, redact }: Report,
   delegated: NonNullable<TestAnswer['delegated']>,
-  redact: Redact,
 ): void {
-  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
+  const t = (key: string, subs?: Record<string, unknown>) => testText(node, key, subs);
   const user = delegated.user?.username ?? '?';
   output.append(resultLine(true, t('signed-in', { user: redact(user) })));
   output.append(
@@ -144,8 +149,8 @@ function renderDelegated(
 }
 
 /** An application's roles against what the nodes need. */
-function renderRoles(node: EditorNode, output: JQuery, answer: TestAnswer): void {
-  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
+function renderRoles({ node, output }: Report, answer: TestAnswer): void {
+  const t = (key: string, subs?: Record<string, unknown>) => testText(node, key, subs);
   const roles = Array.isArray(answer.roles) ? answer.roles : [];
   output.append(
     roles.length
@@ -158,24 +163,14 @@ function renderRoles(node: EditorNode, output: JQuery, answer: TestAnswer): void
 }
 
 /** The mailbox probe. */
-function renderMailbox(
-  node: EditorNode,
-  output: JQuery,
-  mailbox: TestAnswer['mailbox'],
-  redact: Redact,
-): void {
-  const t = (key: string, subs?: Record<string, unknown>) => node._(`o365-config.test.${key}`, subs);
-  if (mailbox) {
-    output.append(
-      mailbox.ok
-        ? resultLine(true, t('mailbox-ok', { address: mailbox.address }))
-        : resultLine(
-            false,
-            t('mailbox-failed', { address: mailbox.address }),
-            problemDetails(mailbox, redact),
-          ),
-    );
-  }
+function renderMailbox({ node, output, redact }: Report, mailbox: TestAnswer['mailbox']): void {
+  if (!mailbox) return;
+  const address = { address: mailbox.address };
+  output.append(
+    mailbox.ok
+      ? resultLine(true, testText(node, 'mailbox-ok', address))
+      : resultLine(false, testText(node, 'mailbox-failed', address), problemDetails(mailbox, redact)),
+  );
 }
 
 /** Runs the test for the dialog's values of the account `settings` and shows the outcome in `output`. */
@@ -206,7 +201,7 @@ export function testConnection(
     data: JSON.stringify(body),
     dataType: 'json',
   })
-    .done((answer: TestAnswer) => renderAnswer(node, output, answer ?? {}, redact))
+    .done((answer: TestAnswer) => renderAnswer({ node, output, redact }, answer ?? {}))
     .fail((xhr: JQuery.jqXHR) => {
       const error = xhr.responseJSON?.error ?? node._('o365-config.test.no-answer', { status: xhr.status });
       output.empty().append(resultLine(false, node._('o365-config.test.failed', { error: redact(error) })));

@@ -167,9 +167,17 @@ export class GraphClient {
       }
       waited += delayMs;
       this.stats.retries++;
-      this.options.onRetry?.({ attempt, delayMs, status: err.status, code: err.code, mailbox: req.mailbox });
-      await sleep(delayMs, req.signal);
+      await this.tellAndWait(
+        { attempt, delayMs, status: err.status, code: err.code, mailbox: req.mailbox },
+        req.signal,
+      );
     }
+  }
+
+  /** Tells the node about a wait (for its "throttled, retrying in Ns" status), then waits. */
+  private async tellAndWait(notice: RetryNotice, signal?: AbortSignal): Promise<void> {
+    this.options.onRetry?.(notice);
+    await sleep(notice.delayMs, signal);
   }
 
   /**
@@ -196,15 +204,9 @@ export class GraphClient {
       if (waited + total + wait > this.retry.maxTotalDelayMs) {
         throw uploadLimitTooLong(wait, this.retry.maxTotalDelayMs, req.mailbox);
       }
-      this.options.onRetry?.({
-        attempt: round,
-        delayMs: wait,
-        status: 429,
-        code: ErrorCodes.uploadLimit,
-        mailbox: req.mailbox,
-      });
       total += wait;
-      await sleep(wait, req.signal);
+      const notice = { attempt: round, delayMs: wait, status: 429, code: ErrorCodes.uploadLimit };
+      await this.tellAndWait({ ...notice, mailbox: req.mailbox }, req.signal);
     }
     return { waitedMs: total, entry: window.record(bytes) };
   }
@@ -293,15 +295,14 @@ export class GraphClient {
       pending = retryLater;
       if (pending.length > 0) {
         this.stats.retries++;
-        this.options.onRetry?.({
+        waited += retryAfterMs;
+        const notice = {
           attempt: round,
           delayMs: retryAfterMs,
           status: 429,
           code: ErrorCodes.batchItemsThrottled,
-          mailbox: options.mailbox,
-        });
-        waited += retryAfterMs;
-        await sleep(retryAfterMs, options.signal);
+        };
+        await this.tellAndWait({ ...notice, mailbox: options.mailbox }, options.signal);
       }
     }
   }

@@ -8,6 +8,7 @@ import { AccountSettings } from './account';
 import { Connection, ConnectionOptions } from './connection';
 import { MailboxUse, neededPermissions, PermissionReason } from './delegated-permissions';
 import { SignedInUser } from './delegated-tokens';
+import { ErrorCodes } from './error-codes';
 import { messageOf, O365Error } from './errors';
 
 export interface PermissionCheck {
@@ -155,5 +156,5 @@ async function testDelegated(
 
 function failure(err: unknown): { ok: false; code: string; message: string; hint?: string } {
   if (err instanceof O365Error) return { ok: false, code: err.code, message: err.message, hint: err.hint };
-  return { ok: false, code: 'Error', message: messageOf(err) };
+  return { ok: false, code: ErrorCodes.unknown, message: messageOf(err) };
 }

@@ -199,6 +199,19 @@ export const DeviceCodeErrors = {
   badCode: 'bad_verification_code',
 } as const;
 
+/** OAuth `error` values (RFC 6749 4.1.2.1, 5.2) of an authorization answer the package branches on or writes. */
+export const OAuthErrors = {
+  /** The user (or an admin policy) declined the consent or the sign-in. */
+  accessDenied: 'access_denied',
+  invalidScope: 'invalid_scope',
+  /** A redirect without a code and without an error: the answer itself is wrong. */
+  invalidRequest: 'invalid_request',
+  /** Written by the package for a token endpoint answer that is not JSON (src/graph/http.ts). */
+  invalidResponse: 'invalid_response',
+  /** Entra's `error_subcode` when the user cancelled the sign-in page. */
+  cancelled: 'cancel',
+} as const;
+
 /** OAuth `error` values that mean the grant (refresh token, code) no longer works: a new sign-in is needed. */
 export const GrantErrors: readonly string[] = [
   'invalid_grant',
@@ -211,6 +224,8 @@ export const GrantErrors: readonly string[] = [
 export const MsalCodes = {
   /** msal's wrapper for a failed network call; the transport's own failure is kept beside it (src/graph/http.ts). */
   networkError: 'network_error',
+  /** No account or refresh token in the cache (msal-node's silent request on an empty cache). */
+  noTokensFound: 'no_tokens_found',
 } as const;
 
 /** Transport (Node.js / axios) codes that mean a request timed out. */

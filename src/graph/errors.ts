@@ -37,23 +37,34 @@ export interface MissingFolder {
 /** The family of errors talking to Microsoft 365: settings, sign-in, network or Graph (see the subclasses). */
 export abstract class O365Error extends Error implements ErrorDetails {
   abstract readonly source: ErrorSource;
-  readonly code: string;
-  readonly reason: ErrorReason;
-  readonly status?: number;
-  readonly requestId?: string;
-  readonly retryAfterMs?: number;
-  readonly hint?: string;
-  readonly serviceMessage?: string;
+  declare readonly code: string;
+  declare readonly reason: ErrorReason;
+  declare readonly status?: number;
+  declare readonly requestId?: string;
+  declare readonly retryAfterMs?: number;
+  declare readonly hint?: string;
+  declare readonly serviceMessage?: string;
 
   constructor(details: ErrorDetails, message: string) {
     super(message);
-    this.code = details.code;
-    this.reason = details.reason;
-    this.status = details.status;
-    this.requestId = details.requestId;
-    this.retryAfterMs = details.retryAfterMs;
-    this.hint = details.hint;
-    this.serviceMessage = details.serviceMessage;
+    const { code, reason, status, requestId, retryAfterMs, hint, serviceMessage } = details;
+    Object.assign(this, { code, reason, status, requestId, retryAfterMs, hint, serviceMessage });
+  }
+}
+
+/**
+ * The failure of one piece of a node's work (a mail to send, an action on a mail), made from the failure's fields
+ * (which it carries) and its text; the Microsoft 365 error behind it, when there is one, is kept as `o365Error`.
+ */
+export abstract class WorkError<F extends object> extends Error {
+  /** The settings, sign-in, network or Graph error that caused it (for the status reason and account problems). */
+  readonly o365Error?: O365Error;
+
+  constructor(name: string, failure: F, text: string, cause?: unknown) {
+    super(text, cause === undefined ? undefined : { cause });
+    this.name = name;
+    Object.assign(this, failure);
+    if (cause instanceof O365Error) this.o365Error = cause;
   }
 }
 

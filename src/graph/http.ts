@@ -8,6 +8,7 @@ import * as https from 'https';
 import * as tls from 'tls';
 import { getProxyForUrl } from 'proxy-from-env';
 import { ProxyTunnelAgent } from './proxy-agent';
+import { OAuthErrors } from './error-codes';
 
 export interface HttpOptions {
   /** Per-request timeout in milliseconds (default 60 s). Every wait is bounded. */
@@ -120,7 +121,10 @@ export function msalNetworkClient(stack: HttpStack): MsalNetworkClient {
     try {
       body = raw ? JSON.parse(raw) : {};
     } catch {
-      body = { error: 'invalid_response', error_description: `Unreadable answer (HTTP ${response.status})` };
+      body = {
+        error: OAuthErrors.invalidResponse,
+        error_description: `Unreadable answer (HTTP ${response.status})`,
+      };
     }
     return { headers: flattenHeaders(response.headers), body: body as T, status: response.status };
   };

@@ -3,7 +3,15 @@
  * working (every node using it shows "sign in again" and why), `SignInError` when an interactive sign-in did not
  * complete (the dialog shows it). Both are TokenErrors with reason `sign-in-required`; callers branch on `why`.
  */
-import { AadstsCodes, ErrorCodes, GrantErrors, SignInReason } from './error-codes';
+import {
+  AadstsCodes,
+  DeviceCodeErrors,
+  ErrorCodes,
+  GrantErrors,
+  MsalCodes,
+  OAuthErrors,
+  SignInReason,
+} from './error-codes';
 import { firstLine, type MsalErrorLike, O365Error, TokenError, tokenError } from './errors';
 
 export type { SignInReason } from './error-codes';
@@ -126,30 +134,29 @@ export class SignInError extends TokenError {
   }
 }
 
-const REQUIRED_BY_AADSTS: Record<string, SignInReason> = {
-  [AadstsCodes.grantRevoked]: 'revoked',
-  [AadstsCodes.consentMissing]: 'consent-revoked',
-  [AadstsCodes.grantInvalid]: 'permission-withdrawn',
-  [AadstsCodes.refreshTokenInactive]: 'inactive',
-  [AadstsCodes.grantExpired]: 'inactive',
-  [AadstsCodes.mfaRequired]: 'mfa',
-  [AadstsCodes.mfaRegistrationRequired]: 'mfa',
-  [AadstsCodes.blockedByConditionalAccess]: 'blocked',
-  [AadstsCodes.userNotAssigned]: 'not-assigned',
-};
-
-const FAILURE_BY_AADSTS: Record<string, SignInFailure> = {
-  [AadstsCodes.consentDeclined]: 'declined',
-  [AadstsCodes.adminConsentRequired]: 'admin-consent',
-  [AadstsCodes.redirectUriMismatch]: 'redirect-mismatch',
-  [AadstsCodes.publicClientFlowsDisabled]: 'public-client-flows',
-  [AadstsCodes.publicClientWithSecret]: 'secret-not-allowed',
-  [AadstsCodes.blockedByConditionalAccess]: 'blocked',
-  [AadstsCodes.grantExpired]: 'expired',
-  [AadstsCodes.notMultiTenant]: 'not-multitenant',
-  [AadstsCodes.workAccountsOnly]: 'work-only',
-  [AadstsCodes.wrongAccountType]: 'wrong-account',
-  [AadstsCodes.scopeInvalid]: 'scope-invalid',
+/**
+ * What an AADSTS number means, where it means something: when a stored sign-in is refreshed (`required`: the user
+ * must sign in again, and why) and when an interactive sign-in ends with it (`failed`: why it did not complete).
+ */
+const AADSTS_MEANINGS: Record<string, { required?: SignInReason; failed?: SignInFailure }> = {
+  [AadstsCodes.grantRevoked]: { required: 'revoked' },
+  [AadstsCodes.consentMissing]: { required: 'consent-revoked' },
+  [AadstsCodes.grantInvalid]: { required: 'permission-withdrawn' },
+  [AadstsCodes.refreshTokenInactive]: { required: 'inactive' },
+  [AadstsCodes.grantExpired]: { required: 'inactive', failed: 'expired' },
+  [AadstsCodes.mfaRequired]: { required: 'mfa' },
+  [AadstsCodes.mfaRegistrationRequired]: { required: 'mfa' },
+  [AadstsCodes.blockedByConditionalAccess]: { required: 'blocked', failed: 'blocked' },
+  [AadstsCodes.userNotAssigned]: { required: 'not-assigned' },
+  [AadstsCodes.consentDeclined]: { failed: 'declined' },
+  [AadstsCodes.adminConsentRequired]: { failed: 'admin-consent' },
+  [AadstsCodes.redirectUriMismatch]: { failed: 'redirect-mismatch' },
+  [AadstsCodes.publicClientFlowsDisabled]: { failed: 'public-client-flows' },
+  [AadstsCodes.publicClientWithSecret]: { failed: 'secret-not-allowed' },
+  [AadstsCodes.notMultiTenant]: { failed: 'not-multitenant' },
+  [AadstsCodes.workAccountsOnly]: { failed: 'work-only' },
+  [AadstsCodes.wrongAccountType]: { failed: 'wrong-account' },
+  [AadstsCodes.scopeInvalid]: { failed: 'scope-invalid' },
 };
 
 /**
@@ -161,11 +168,11 @@ export function refreshFailure(err: unknown, transport?: unknown): O365Error {
   if (err instanceof O365Error) return err;
   const e = (err ?? {}) as MsalErrorLike;
   const aadsts = e.errorNo !== undefined && e.errorNo !== '' ? String(e.errorNo) : undefined;
-  const grantError = GrantErrors.includes(e.errorCode ?? '') || e.errorCode === 'no_tokens_found';
-  if (!grantError && !(aadsts && REQUIRED_BY_AADSTS[aadsts])) return tokenError(err, transport);
+  const grantError = GrantErrors.includes(e.errorCode ?? '') || e.errorCode === MsalCodes.noTokensFound;
+  if (!grantError && !(aadsts && AADSTS_MEANINGS[aadsts]?.required)) return tokenError(err, transport);
   const why: SignInReason =
-    (aadsts && REQUIRED_BY_AADSTS[aadsts]) ||
-    (e.errorCode === 'no_tokens_found' ? 'not-signed-in' : 'invalid');
+    (aadsts && AADSTS_MEANINGS[aadsts]?.required) ||
+    (e.errorCode === MsalCodes.noTokensFound ? 'not-signed-in' : 'invalid');
   return new SignInRequiredError(why, {
     aadsts,
     status: e.status,
@@ -181,13 +188,16 @@ export function signInFailure(answer: {
   errorNo?: string;
   subError?: string;
 }): SignInError {
-  const aadsts = answer.errorNo ?? /^AADSTS(\d+)/.exec(answer.errorDescription ?? '')?.[1];
+  const aadsts = answer.errorNo;
   const serviceMessage = firstLine(answer.errorDescription ?? answer.error ?? '');
-  let why: SignInFailure = (aadsts && FAILURE_BY_AADSTS[aadsts]) || 'failed';
-  if (why === 'failed' && answer.error === 'access_denied') why = 'declined';
-  if (why === 'failed' && (answer.error === 'authorization_declined' || answer.subError === 'cancel'))
+  let why: SignInFailure = (aadsts && AADSTS_MEANINGS[aadsts]?.failed) || 'failed';
+  if (why === 'failed' && answer.error === OAuthErrors.accessDenied) why = 'declined';
+  if (
+    why === 'failed' &&
+    (answer.error === DeviceCodeErrors.declined || answer.subError === OAuthErrors.cancelled)
+  )
     why = 'declined';
-  if (why === 'failed' && answer.error === 'expired_token') why = 'expired';
-  if (why === 'failed' && answer.error === 'invalid_scope') why = 'scope-invalid';
+  if (why === 'failed' && answer.error === DeviceCodeErrors.expired) why = 'expired';
+  if (why === 'failed' && answer.error === OAuthErrors.invalidScope) why = 'scope-invalid';
   return new SignInError(why, { aadsts, serviceMessage });
 }

@@ -13,7 +13,7 @@ import { Account, AccountSettings, normaliseAccount } from './account';
 import { sleep } from './client';
 import { grantedPermissions, scopesFor } from './delegated-permissions';
 import { bindingOf, delegatedMsalApp, StoredSignIn, SignedInUser, userOf } from './delegated-tokens';
-import { DeviceCodeErrors } from './error-codes';
+import { DeviceCodeErrors, OAuthErrors } from './error-codes';
 import { messageOf, O365Error, tokenError } from './errors';
 import { HttpStack, msalNetworkClient } from './http';
 import { SignInError, signInFailure } from './sign-in-errors';
@@ -136,8 +136,9 @@ export class SignIns {
     const { id } = pending;
     if (answer.error || !answer.code) {
       const error = signInFailure({
-        error: answer.error ?? 'invalid_request',
+        error: answer.error ?? OAuthErrors.invalidRequest,
         errorDescription: answer.error_description,
+        errorNo: aadstsOfRedirect(answer.error_description),
         subError: answer.error_subcode,
       });
       this.reportFailure(id, error);
@@ -367,7 +368,10 @@ export class SignIns {
     try {
       body = typeof response.data === 'string' && response.data ? JSON.parse(response.data) : {};
     } catch {
-      body = { error: 'invalid_response', error_description: `Unreadable answer (HTTP ${response.status})` };
+      body = {
+        error: OAuthErrors.invalidResponse,
+        error_description: `Unreadable answer (HTTP ${response.status})`,
+      };
     }
     return { status: response.status, body };
   }
@@ -438,6 +442,15 @@ function failureOf(body: unknown): SignInError {
     errorNo: Array.isArray(b.error_codes) && b.error_codes.length ? String(b.error_codes[0]) : undefined,
     subError: b.suberror,
   });
+}
+
+/**
+ * The AADSTS number of a sign-in redirect's error. The redirect carries no `error_codes` (the token endpoint's JSON
+ * does): Entra writes the number only at the start of `error_description` ("AADSTS65004: User declined to consent..."),
+ * so this is the one place the package reads it from text.
+ */
+function aadstsOfRedirect(description: string | undefined): string | undefined {
+  return /^AADSTS(\d+)\b/.exec(description ?? '')?.[1];
 }
 
 /** Anything a sign-in step threw, as a SignInError (Entra's answer, or the network's failure, with its fix). */

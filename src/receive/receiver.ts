@@ -186,22 +186,14 @@ export class Receiver {
 
 /** The api with each fetch that is not a page or an acknowledgement counted as one operation. */
 function countingApi(api: ReceiveApi, counters: ReceiverCounters): ReceiveApi {
-  const counted = Object.create(api) as ReceiveApi;
-  counted.getMessage = (...args) => {
-    counters.operations++;
-    return api.getMessage(...args);
-  };
-  counted.getMime = (...args) => {
-    counters.operations++;
-    return api.getMime(...args);
-  };
-  counted.attachmentValue = (...args) => {
-    counters.operations++;
-    return api.attachmentValue(...args);
-  };
-  counted.listAttachments = (...args) => {
-    counters.operations++;
-    return api.listAttachments(...args);
-  };
+  const counted: ReceiveApi = Object.create(api);
+  for (const name of ['getMessage', 'getMime', 'attachmentValue', 'listAttachments'] as const) {
+    const fetch = api[name] as (...args: unknown[]) => unknown;
+    const value = (...args: unknown[]) => {
+      counters.operations++;
+      return fetch.apply(api, args);
+    };
+    Object.defineProperty(counted, name, { value });
+  }
   return counted;
 }

@@ -8,7 +8,7 @@ import { ConfigError, GraphError, messageOf } from '../graph/errors';
 import type { MailError, Notice } from '../receive';
 import type { SendError } from '../send/errors';
 import { catalogueText } from './catalogue';
-import type { NodeRED } from './types';
+import type { AccountNode, NodeRED } from './types';
 
 export type NodeType = 'o365-mail-in' | 'o365-mail-out' | 'o365-mail-action';
 
@@ -36,6 +36,30 @@ export function settingsProblemText(RED: NodeRED, type: NodeType, err: unknown):
 /** No config node, or one that no longer exists. */
 export function noAccountText(RED: NodeRED, type: NodeType): string {
   return catalogueText(RED, `${type}.errors.no-account`);
+}
+
+/** What a mail node starts from: its account and settings, or the problem (in the user's words) that stops it. */
+export type NodeStart<S> =
+  | { account: AccountNode; settings: S; problem?: undefined }
+  | { account: AccountNode | null; settings?: undefined; problem: string };
+
+/**
+ * Finds a mail node's account and reads its settings with `read` (told whether the account signs a user in, whose own
+ * mailbox is then the default); a missing account or a setting that cannot work becomes the node's problem.
+ */
+export function nodeStart<S>(
+  RED: NodeRED,
+  type: NodeType,
+  config: { account?: string },
+  read: (delegated: boolean) => S,
+): NodeStart<S> {
+  const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
+  if (!account) return { account, problem: noAccountText(RED, type) };
+  try {
+    return { account, settings: read(!!account.delegated) };
+  } catch (err) {
+    return { account, problem: settingsProblemText(RED, type, err) };
+  }
 }
 
 /** Why a poll stopped; a missing folder names its segment and path. */

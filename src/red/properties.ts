@@ -148,3 +148,25 @@ export function readWholeNumber(property: string, value: unknown, fallback: numb
   }
   return n;
 }
+
+/** A TypedInput as the editor saves it: the value and its type (`str`, `msg`, `flow`, `global`, `env`, `jsonata`). */
+export interface TypedValue {
+  value: string;
+  type: string;
+}
+
+/** The TypedInput fields `names` of a node: each value as text ('' for none) and its type (`<name>Type`, `str` by default). */
+export function readTypedFields<N extends string>(
+  raw: Partial<Record<N | `${N}Type`, unknown>>,
+  names: readonly N[],
+): Record<N, TypedValue> {
+  const fields = {} as Record<N, TypedValue>;
+  for (const name of names) {
+    const value = raw[name];
+    fields[name] = {
+      value: typeof value === 'string' ? value : '',
+      type: String(raw[`${name}Type`] ?? 'str') || 'str',
+    };
+  }
+  return fields;
+}

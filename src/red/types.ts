@@ -127,3 +127,19 @@ export interface AccountUser {
   /** A delegated account is signed in again after "sign in again": the node picks up where it stopped. */
   signedInAgain?(): void;
 }
+
+/**
+ * Registers a node type the way every glue file does: Node-RED's constructor makes the node, then one object of
+ * `NodeClass` (the node's settings, engine, status, input and close handlers) takes it over.
+ */
+export function registerNodeType<P extends object>(
+  RED: NodeRED,
+  type: string,
+  NodeClass: new (RED: NodeRED, node: Node, config: P) => unknown,
+): void {
+  function NodeConstructor(this: Node, config: P) {
+    RED.nodes.createNode(this, config);
+    new NodeClass(RED, this, config);
+  }
+  RED.nodes.registerType(type, NodeConstructor);
+}

@@ -4,7 +4,7 @@
  * made in one place, `sendErrorText`, from the failure's fields.
  */
 import { SendErrorCodes } from '../graph/error-codes';
-import { messageOf, O365Error } from '../graph/errors';
+import { messageOf, WorkError } from '../graph/errors';
 
 export type SendOutcome = 'not-sent' | 'unknown';
 
@@ -29,30 +29,19 @@ export interface SendFailure {
 }
 
 /** A mail that did not go, or may not have gone, with the Microsoft 365 error behind it when there is one. */
-export class SendError extends Error implements SendFailure {
-  readonly code: SendErrorCode;
+export class SendError extends WorkError<SendFailure> implements SendFailure {
+  declare readonly code: SendErrorCode;
+  declare readonly problem: string;
+  declare readonly recipients?: string;
+  declare readonly draftKept?: boolean;
+  declare readonly count?: number;
+  declare readonly max?: number;
+  declare readonly internetMessageId?: string;
   readonly outcome: SendOutcome;
-  readonly problem: string;
-  readonly recipients?: string;
-  readonly draftKept?: boolean;
-  readonly count?: number;
-  readonly max?: number;
-  readonly internetMessageId?: string;
-  /** The settings, sign-in, network or Graph error that caused it (for the status reason and account problems). */
-  readonly o365Error?: O365Error;
 
   constructor(failure: SendFailure, cause?: unknown) {
-    super(sendErrorText(failure), cause === undefined ? undefined : { cause });
-    this.name = 'SendError';
-    this.code = failure.code;
-    this.problem = failure.problem;
-    this.recipients = failure.recipients;
-    this.draftKept = failure.draftKept;
-    this.count = failure.count;
-    this.max = failure.max;
-    this.internetMessageId = failure.internetMessageId;
+    super('SendError', failure, sendErrorText(failure), cause);
     this.outcome = failure.code === SendErrorCodes.outcomeUnknown ? 'unknown' : 'not-sent';
-    if (cause instanceof O365Error) this.o365Error = cause;
   }
 }
 

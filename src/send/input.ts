@@ -13,7 +13,13 @@ import { ANSWER_MODES, type AnswerMode } from '../mail/answer';
 import type { BodyType } from '../mail/body';
 import { MimeProblem, prepareMime, MIME_SEND_LIMIT_BYTES, type OutgoingMime } from '../mail/mime';
 import { buildOutgoingMail, type OutgoingMail, type SendRequestInput } from '../mail/outbound';
-import { readBoolean, readChoice, type MailOutProperties } from '../red/properties';
+import {
+  readBoolean,
+  readChoice,
+  readTypedFields,
+  type MailOutProperties,
+  type TypedValue,
+} from '../red/properties';
 import type { AnswerTo } from './answer';
 import { badInput, SendError } from './errors';
 
@@ -27,11 +33,7 @@ export const MAIL_OUT_FIELDS = [
 ] as const;
 export type MailOutField = (typeof MAIL_OUT_FIELDS)[number];
 
-/** A TypedInput as the editor saves it: the value and its type (`str`, `msg`, `flow`, `global`, `env`, `jsonata`). */
-export interface TypedValue {
-  value: string;
-  type: string;
-}
+export type { TypedValue } from '../red/properties';
 
 /** The node's settings, read and checked once at deploy. */
 export interface MailOutSettings {
@@ -57,14 +59,7 @@ const MODES: MailOutSettings['mode'][] = ['send', ...ANSWER_MODES];
 
 /** Reads and checks the node's properties; throws a ConfigError naming the property at fault. */
 export function readSendSettings(raw: MailOutProperties): MailOutSettings {
-  const fields = {} as Record<MailOutField, TypedValue>;
-  for (const name of MAIL_OUT_FIELDS) {
-    const value = raw[name];
-    fields[name] = {
-      value: typeof value === 'string' ? value : '',
-      type: String(raw[`${name}Type`] ?? 'str') || 'str',
-    };
-  }
+  const fields = readTypedFields(raw, MAIL_OUT_FIELDS);
   const mode = readChoice('mode', raw.mode, MODES, 'send');
   const bodyType = readChoice('bodyType', raw.bodyType, BODY_TYPES, 'auto');
   if (bodyType === 'mime' && mode !== 'send') {

@@ -170,13 +170,10 @@ export class Sender {
     }
     const changes = answerChanges(draft, mail);
     const answered = answeredMail(mail, draft, changes);
-    try {
+    await this.orDeleteDraft(draft.id, answered, 'could not complete the answer draft', signal, async () => {
       await this.api.updateDraft(draft.id, changes, signal);
       await this.completeDraft(draft, small, large, save, signal);
-    } catch (err) {
-      await this.deleteDraft(draft.id);
-      throw this.notSent(answered, 'could not complete the answer draft', err, signal);
-    }
+    });
     this.options.onStep?.('send-draft');
     const warnings = [...mail.warnings];
     const confirmed = await this.sendTheDraft(answered, draft, signal);
@@ -262,12 +259,9 @@ export class Sender {
       throw this.notSent(mail, 'could not create the draft', err, signal);
     }
     draft.internetMessageId ??= mail.message.internetMessageId;
-    try {
-      await this.completeDraft(draft, posted, large, save, signal);
-    } catch (err) {
-      await this.deleteDraft(draft.id);
-      throw this.notSent(mail, 'could not attach the files to the draft', err, signal);
-    }
+    await this.orDeleteDraft(draft.id, mail, 'could not attach the files to the draft', signal, () =>
+      this.completeDraft(draft, posted, large, save, signal),
+    );
     this.options.onStep?.('send-draft');
     const warnings = [...mail.warnings];
     const confirmed = await this.sendTheDraft(
@@ -402,6 +396,22 @@ export class Sender {
       return new SendError({ code: SendErrorCodes.closed, problem: 'the node stopped', recipients }, err);
     }
     return refusal(`${step}: ${messageOf(err)}`, recipients, err);
+  }
+
+  /** Runs a step on a draft; if it fails, the draft is deleted and the mail reported not sent. */
+  private async orDeleteDraft(
+    draftId: string,
+    mail: OutgoingMail,
+    step: string,
+    signal: AbortSignal | undefined,
+    work: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      await this.deleteDraft(draftId);
+      throw this.notSent(mail, step, err, signal);
+    }
   }
 
   /** Best effort and bounded: a failed draft must not stay in Drafts, nor hold up the node for long. */

@@ -8,20 +8,28 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
+import * as codes from '../../src/graph/error-codes';
 
 const SRC = path.resolve(__dirname, '../../src');
 
 /** What reads like an error's text: `err`, `error`, `.message`, `.hint`, `serviceMessage`, `messageOf(...)`. */
-const ERROR_TEXT = /\b(err|error|e|message|errorMessage|serviceMessage|hint|stack)\b|messageOf\(/;
+const ERROR_TEXT =
+  /\b(err|error|e|message|errorMessage|serviceMessage|errorDescription|error_description|description|hint|stack)\b|messageOf\(/;
 
 /**
  * The only places allowed to read a text, each because the text is not ours and carries no code:
  * - Graph answers an application access policy denial with the same 403 ErrorAccessDenied as a missing permission;
  *   only its message says "[RAOP] ... AccessPolicy" (src/graph/errors.ts);
  * - croner's parse errors start with "CronPattern: ", which is cut off before the text reaches a user; nothing is
- *   decided by it (src/schedule.ts).
+ *   decided by it (src/schedule.ts);
+ * - a sign-in redirect carries its AADSTS number only at the start of `error_description` (the token endpoint's JSON
+ *   has `error_codes`, the redirect has not) (src/graph/sign-in.ts).
  */
-const ALLOWED = new Set(['graph/errors.ts:deniedByAccessPolicy', 'schedule.ts:cronError']);
+const ALLOWED = new Set([
+  'graph/errors.ts:deniedByAccessPolicy',
+  'schedule.ts:cronError',
+  'graph/sign-in.ts:aadstsOfRedirect',
+]);
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -94,6 +102,7 @@ describe('errors carry data', () => {
       "s = err.message.replace(/; nothing was sent$/, '');",
       'if (String(e.message).match(/timeout/i)) y();',
       'new RegExp(err.message);',
+      "const n = /^AADSTS(\\d+)/.exec(answer.errorDescription ?? '')?.[1];",
     ];
     try {
       fs.writeFileSync(probe, samples.join('\n'));
@@ -101,5 +110,48 @@ describe('errors carry data', () => {
     } finally {
       fs.rmSync(path.dirname(probe), { recursive: true, force: true });
     }
+  });
+});
+
+/** Every code value src/graph/error-codes.ts defines (Graph's, Entra's, msal's, OAuth's and the package's own). */
+function codeValues(): Set<string> {
+  const values = new Set<string>();
+  const add = (value: unknown): void => {
+    if (typeof value === 'string') values.add(value);
+    else if (Array.isArray(value)) value.forEach(add);
+    else if (value && typeof value === 'object') Object.values(value).forEach(add);
+  };
+  Object.values(codes).forEach(add);
+  return values;
+}
+
+/** The string literals of a file (not types, not comments) that spell an error code out. */
+function spelledOutCodes(file: string, known: Set<string>): string[] {
+  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const rel = path.relative(SRC, file).split(path.sep).join('/');
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isLiteralTypeNode(node) || ts.isImportDeclaration(node)) return;
+    // A class's name ("TokenError") is not a code; a plain word ("cancel") may be anything.
+    if (ts.isStringLiteral(node) && known.has(node.text) && /[A-Z_]|^\d{4,}$/.test(node.text)) {
+      const isName = ts.isBinaryExpression(node.parent) && node.parent.left.getText() === 'this.name';
+      if (isName) return;
+      const line = source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+      found.push(`src/${rel}:${line} '${node.text}'`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+describe('every error code lives in src/graph/error-codes.ts', () => {
+  it('no other file in src/ spells a code out (Graph, AADSTS, msal, OAuth or our own)', () => {
+    const known = codeValues();
+    assert.ok(known.size > 80, `only ${known.size} codes found`);
+    const found = sourceFiles(SRC)
+      .filter((file) => path.basename(file) !== 'error-codes.ts')
+      .flatMap((file) => spelledOutCodes(file, known));
+    assert.deepEqual(found, [], `use the constant of src/graph/error-codes.ts instead:\n${found.join('\n')}`);
   });
 });
