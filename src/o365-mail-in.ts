@@ -7,7 +7,7 @@ import { offersMessageDelta } from './graph/account-rules';
 import type { Connection } from './graph/connection';
 import { inboundMessage } from './mail/inbound';
 import { contextCursorStore, forgetCursor, Receiver } from './receive';
-import { checkCron, nextRuns, Poller } from './schedule';
+import { cronProblem, cronProblemText, nextRuns, Poller } from './schedule';
 import { MailInStatus } from './red/mail-in-status';
 import { mailFailedText, nodeStart, noticeText, pollProblemText } from './red/messages';
 import type { MailInProperties } from './red/properties';
@@ -46,8 +46,8 @@ export = function register(RED: NodeRED): void {
     RED.auth.needsPermission('o365-mail-in.read'),
     (req: HttpRequest, res: HttpResponse) => {
       const expression = String(req.query.expression ?? '');
-      const error = checkCron(expression);
-      if (error) return res.json({ valid: false, error });
+      const problem = cronProblem(expression);
+      if (problem) return res.json({ valid: false, error: cronProblemText(problem), problem });
       const next = nextRuns({ type: 'cron', expression }, new Date(), 3).map((d) => d.toISOString());
       res.json({ valid: true, next });
     },

@@ -1,5 +1,6 @@
 /** Polling schedules (Quartz cron, 5-field crontab, fixed interval, manual) and a poller whose polls never overlap. */
 import { Cron, type CronOptions } from 'croner';
+import { CronProblemCodes, type CronProblem } from './graph/error-codes';
 import { ConfigError } from './graph/errors';
 import { readBoolean, type MailInProperties } from './red/properties';
 
@@ -9,7 +10,8 @@ export type PollSchedule =
 /** setTimeout cannot wait longer than this; longer waits are re-armed in steps. */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
-const QUARTZ_FIELDS = ['seconds', 'minutes', 'hours', 'day-of-month', 'month', 'day-of-week', 'year'];
+/** The fields of a Quartz expression, in order (a crontab has minutes to day-of-week). */
+export const QUARTZ_FIELDS = ['seconds', 'minutes', 'hours', 'day-of-month', 'month', 'day-of-week', 'year'];
 const CRONTAB_FIELDS = ['minutes', 'hours', 'day-of-month', 'month', 'day-of-week'];
 
 function cronOptions(fieldCount: number): CronOptions {
@@ -27,19 +29,26 @@ function fieldsOf(expression: string): string[] {
   return expression.trim().split(/\s+/);
 }
 
+export type { CronProblem, CronProblemCode } from './graph/error-codes';
+
+/** A cron expression that cannot be used: a setting of `cron`, with its problem as data. */
+export class CronError extends ConfigError {
+  constructor(readonly problem: CronProblem) {
+    const text = cronProblemText(problem);
+    super(text, { property: 'cron', detail: text });
+  }
+}
+
 /** Quartz rules croner does not enforce itself, checked field by field. */
-function quartzFieldProblem(fields: string[]): string | null {
+function quartzFieldProblem(fields: string[]): Omit<CronProblem, 'expression'> | null {
   const [, , , dom, , dow] = fields;
-  if (/^L-\d+/i.test(dom))
-    return `day-of-month: ${JSON.stringify(dom)} (an offset from the last day) is not supported`;
+  if (/^L-\d+/i.test(dom)) return { code: CronProblemCodes.lastDayOffset, value: dom };
   const numbers = dow.replace(/#\w+|L$/gi, '').match(/\d+/g) ?? [];
   if (numbers.some((n) => Number(n) < 1 || Number(n) > 7) && !/\//.test(dow)) {
-    return `day-of-week: ${JSON.stringify(dow)} is out of range; Quartz numbers days 1 (SUN) to 7 (SAT), or use SUN-SAT`;
+    return { code: CronProblemCodes.weekdayRange, value: dow };
   }
   const open = (f: string) => f === '?' || f === '*';
-  if (!open(dom) && !open(dow)) {
-    return `day-of-month ${JSON.stringify(dom)} and day-of-week ${JSON.stringify(dow)} are both set; use ? in one of them`;
-  }
+  if (!open(dom) && !open(dow)) return { code: CronProblemCodes.bothDays, value: dom, other: dow };
   return null;
 }
 
@@ -48,7 +57,7 @@ function cronError(err: unknown): string {
 }
 
 /** Names the first field croner rejects, by trying each field alone in an otherwise open expression. */
-function badField(fields: string[]): string | null {
+function badField(fields: string[]): Omit<CronProblem, 'expression'> | null {
   const names = fields.length === 5 ? CRONTAB_FIELDS : QUARTZ_FIELDS;
   const open: string[] = fields.map((_, i) => (fields.length !== 5 && i === 0 ? '0' : '*'));
   for (let i = 0; i < fields.length; i++) {
@@ -57,7 +66,7 @@ function badField(fields: string[]): string | null {
     try {
       new Cron(probe.join(' '), cronOptions(fields.length));
     } catch (err) {
-      return `${names[i]}: ${JSON.stringify(fields[i])} is not valid (${cronError(err)})`;
+      return { code: CronProblemCodes.badField, field: names[i], value: fields[i], detail: cronError(err) };
     }
   }
   return null;
@@ -69,30 +78,61 @@ function buildCron(expression: string): Cron {
 }
 
 /**
- * Validates a cron expression: Quartz (6 fields with seconds, or 7 with year; '?', 'L', 'W', '#', names) or a 5-field
- * crontab. Returns null when valid, else a clear message naming the bad field.
+ * Checks a cron expression: Quartz (6 fields with seconds, or 7 with year; '?', 'L', 'W', '#', names) or a 5-field
+ * crontab. Returns null when valid, else the problem naming the bad field.
  */
-export function checkCron(expression: string): string | null {
-  if (typeof expression !== 'string' || expression.trim() === '') return 'cron expression is empty';
+export function cronProblem(given: string): CronProblem | null {
+  if (typeof given !== 'string' || given.trim() === '')
+    return { code: CronProblemCodes.empty, expression: '' };
+  const expression = given.trim();
   const fields = fieldsOf(expression);
   if (fields.length < 5 || fields.length > 7) {
-    return (
-      `cron expression ${JSON.stringify(expression.trim())} has ${fields.length} field${fields.length === 1 ? '' : 's'}; use Quartz ` +
-      '(seconds minutes hours day-of-month month day-of-week [year], e.g. "0 */5 * * * ?") or a 5-field crontab'
-    );
+    return { code: CronProblemCodes.fieldCount, expression, count: fields.length };
   }
   const problem = (fields.length !== 5 ? quartzFieldProblem(fields) : null) ?? badField(fields);
-  if (problem) return `cron expression ${JSON.stringify(expression.trim())}: ${problem}`;
+  if (problem) return { ...problem, expression };
   let cron: Cron;
   try {
     cron = buildCron(expression);
   } catch (err) {
-    return `cron expression ${JSON.stringify(expression.trim())} is not valid: ${cronError(err)}`;
+    return { code: CronProblemCodes.invalid, expression, detail: cronError(err) };
   }
-  if (!cron.nextRun(new Date())) {
-    return `cron expression ${JSON.stringify(expression.trim())} never runs again (an impossible date, or a past year)`;
-  }
+  if (!cron.nextRun(new Date())) return { code: CronProblemCodes.never, expression };
   return null;
+}
+
+/** A cron problem in English, for logs and errors (the catalogues word it for users). */
+export function cronProblemText(problem: CronProblem): string {
+  const { expression: e, value, other, count } = problem;
+  const quoted = (text: string | undefined) => JSON.stringify(text ?? '');
+  const expression = `cron expression ${quoted(e)}`;
+  switch (problem.code) {
+    case CronProblemCodes.empty:
+      return 'cron expression is empty';
+    case CronProblemCodes.fieldCount:
+      return (
+        `${expression} has ${count} field${count === 1 ? '' : 's'}; use Quartz ` +
+        '(seconds minutes hours day-of-month month day-of-week [year], e.g. "0 */5 * * * ?") or a 5-field crontab'
+      );
+    case CronProblemCodes.lastDayOffset:
+      return `${expression}: day-of-month: ${quoted(value)} (an offset from the last day) is not supported`;
+    case CronProblemCodes.weekdayRange:
+      return `${expression}: day-of-week: ${quoted(value)} is out of range; Quartz numbers days 1 (SUN) to 7 (SAT), or use SUN-SAT`;
+    case CronProblemCodes.bothDays:
+      return `${expression}: day-of-month ${quoted(value)} and day-of-week ${quoted(other)} are both set; use ? in one of them`;
+    case CronProblemCodes.badField:
+      return `${expression}: ${problem.field}: ${quoted(value)} is not valid (${problem.detail})`;
+    case CronProblemCodes.invalid:
+      return `${expression} is not valid: ${problem.detail}`;
+    case CronProblemCodes.never:
+      return `${expression} never runs again (an impossible date, or a past year)`;
+  }
+}
+
+/** A cron expression's problem in English, or null when it is valid (see cronProblem). */
+export function checkCron(expression: string): string | null {
+  const problem = cronProblem(expression);
+  return problem && cronProblemText(problem);
 }
 
 /** Returns null for a usable schedule, else a message saying what is wrong with it. */
@@ -147,6 +187,10 @@ export function readPollSettings(
   } else {
     const problem = `schedule type must be 'cron', 'interval', 'manual' or 'push', got ${JSON.stringify(type)}`;
     throw new ConfigError(problem, { property: 'pollType', detail: problem });
+  }
+  if (schedule.type === 'cron') {
+    const problem = cronProblem(schedule.expression);
+    if (problem) throw new CronError(problem);
   }
   const problem = checkSchedule(schedule);
   if (problem) throw new ConfigError(problem, { property: schedule.type, detail: problem });

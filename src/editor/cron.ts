@@ -3,12 +3,23 @@
  * src/o365-mail-in.ts with src/schedule.ts): the editor keeps no rules of its own. Answers are remembered per
  * expression, so a check runs once however often Node-RED validates the node.
  */
+import type { CronProblem } from '../graph/error-codes';
+import { EditorNode } from './red';
 
-/** The runtime's answer: valid with the next runs, or the problem. */
+/** The runtime's answer: valid with the next runs, or the problem (as data, and in English). */
 export interface CronAnswer {
   valid: boolean;
   error?: string;
+  problem?: CronProblem;
   next?: string[];
+}
+
+/** What is wrong, in the dialog's language (`o365-mail-in.cron-problem.*`); the runtime's English if it sent no code. */
+export function cronProblemWords(node: EditorNode, answer: CronAnswer): string {
+  const problem = answer.problem;
+  if (!problem?.code) return answer.error ?? '?';
+  const field = problem.field ? node._(`o365-mail-in.cron-field.${problem.field}`) : '';
+  return node._(`o365-mail-in.cron-problem.${problem.code}`, { ...problem, field });
 }
 
 const answers = new Map<string, CronAnswer>();
@@ -32,6 +43,7 @@ export function askRuntime(expression: string): Promise<CronAnswer> {
           const checked: CronAnswer = {
             valid: answer?.valid === true,
             error: answer?.error ?? undefined,
+            problem: answer?.problem ?? undefined,
             next: Array.isArray(answer?.next) ? answer.next : [],
           };
           answers.set(text, checked);

@@ -1,5 +1,5 @@
 /** The o365-mail-in editor: polls one mailbox folder, one output message per mail. */
-import { askRuntime, CronAnswer, knownAnswer } from './cron';
+import { askRuntime, CronAnswer, cronProblemWords, knownAnswer } from './cron';
 import { currentValue, NodeEditor } from './dialog';
 import { field, FormValue, hint, nameRow, section } from './form';
 import { EditorNode, Validator } from './red';
@@ -33,7 +33,7 @@ const validateCron: Validator = function (value) {
     );
     return true;
   }
-  return answer.valid ? true : this._(`${TYPE}.invalid.cron`, { error: answer.error ?? '?' });
+  return answer.valid ? true : this._(`${TYPE}.invalid.cron`, { error: cronProblemWords(this, answer) });
 };
 
 let nextRunsTimer: ReturnType<typeof setTimeout> | undefined;
@@ -43,7 +43,7 @@ function showAnswer(node: EditorNode, output: JQuery, answer: CronAnswer): void 
   output.empty();
   if (!answer.valid) {
     $('<span class="o365-fail">')
-      .text(node._(`${TYPE}.invalid.cron`, { error: answer.error ?? '?' }))
+      .text(node._(`${TYPE}.invalid.cron`, { error: cronProblemWords(node, answer) }))
       .appendTo(output);
     return;
   }

@@ -199,6 +199,47 @@ export const DeviceCodeErrors = {
   badCode: 'bad_verification_code',
 } as const;
 
+/**
+ * Why a cron expression cannot be used (src/schedule.ts `cronProblem`); each has its text in the catalogues,
+ * `o365-mail-in.cron-problem.<code>`, for the editor and the node's status alike.
+ */
+export const CronProblemCodes = {
+  empty: 'empty',
+  /** Not 5, 6 or 7 fields (`count`). */
+  fieldCount: 'field-count',
+  /** Quartz `L-n` in day-of-month, which croner does not support. */
+  lastDayOffset: 'last-day-offset',
+  /** A day-of-week number outside Quartz's 1 (SUN) to 7 (SAT). */
+  weekdayRange: 'weekday-range',
+  /** Quartz: both day-of-month and day-of-week set; one must be `?`. */
+  bothDays: 'both-days',
+  /** One field croner rejects (`field`, `value`). */
+  badField: 'bad-field',
+  /** The whole expression, though each field is valid alone. */
+  invalid: 'invalid',
+  /** Valid, but no run lies ahead (an impossible date, a past year). */
+  never: 'never',
+} as const;
+
+export type CronProblemCode = (typeof CronProblemCodes)[keyof typeof CronProblemCodes];
+
+/** What is wrong with a cron expression, as data: the editor and the node's status word it from the catalogues. */
+export interface CronProblem {
+  code: CronProblemCode;
+  /** The expression, trimmed. */
+  expression: string;
+  /** field-count: how many fields it has. */
+  count?: number;
+  /** bad-field: the field's name (`seconds`, `minutes`, `hours`, `day-of-month`, `month`, `day-of-week`, `year`). */
+  field?: string;
+  /** The value at fault (last-day-offset and both-days: day-of-month; weekday-range: day-of-week; bad-field). */
+  value?: string;
+  /** both-days: the day-of-week value. */
+  other?: string;
+  /** bad-field, invalid: the parser's own words (English, for logs; the catalogue texts leave them out). */
+  detail?: string;
+}
+
 /** OAuth `error` values (RFC 6749 4.1.2.1, 5.2) of an authorization answer the package branches on or writes. */
 export const OAuthErrors = {
   /** The user (or an admin policy) declined the consent or the sign-in. */

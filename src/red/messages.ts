@@ -7,6 +7,7 @@ import { ActionErrorCodes, ErrorCodes, SendErrorCodes } from '../graph/error-cod
 import { ConfigError, GraphError, messageOf } from '../graph/errors';
 import type { MailError, Notice } from '../receive';
 import type { SendError } from '../send/errors';
+import { CronError, type CronProblem } from '../schedule';
 import { catalogueText } from './catalogue';
 import type { AccountNode, NodeRED } from './types';
 
@@ -28,9 +29,14 @@ const SETTING_KEYS: Record<NodeType, Record<string, string>> = {
 export function settingsProblemText(RED: NodeRED, type: NodeType, err: unknown): string {
   const key = err instanceof ConfigError && err.property ? SETTING_KEYS[type][err.property] : undefined;
   if (!key) return messageOf(err);
-  return catalogueText(RED, `${type}.errors.${key}`, {
-    error: (err as ConfigError).detail ?? messageOf(err),
-  });
+  const error = err instanceof CronError ? cronProblemWords(RED, err.problem) : (err as ConfigError).detail;
+  return catalogueText(RED, `${type}.errors.${key}`, { error: error ?? messageOf(err) });
+}
+
+/** A cron expression's problem in the user's language (`o365-mail-in.cron-problem.*`, the field's name translated). */
+export function cronProblemWords(RED: NodeRED, problem: CronProblem): string {
+  const field = problem.field ? catalogueText(RED, `o365-mail-in.cron-field.${problem.field}`) : '';
+  return catalogueText(RED, `o365-mail-in.cron-problem.${problem.code}`, { ...problem, field });
 }
 
 /** No config node, or one that no longer exists. */

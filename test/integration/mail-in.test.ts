@@ -416,6 +416,11 @@ describe('o365-mail-in', function () {
         .expect(200);
       assert.equal(bad.body.valid, false);
       assert.match(bad.body.error, /second/);
+      // The problem as data, which the dialog words in its own language (o365-mail-in.cron-problem.*).
+      assert.deepEqual(
+        { code: bad.body.problem.code, field: bad.body.problem.field, value: bad.body.problem.value },
+        { code: 'bad-field', field: 'seconds', value: '61' },
+      );
     });
   });
 });

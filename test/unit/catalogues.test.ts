@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EDITORS } from '../../src/editor/nodes';
 import { formKeys } from '../../src/editor/form';
+import { CronProblemCodes } from '../../src/graph/error-codes';
 import { SAVED_VERSION_ERROR_CODES } from '../../src/red/migrations';
+import { QUARTZ_FIELDS } from '../../src/schedule';
 
 const root = path.resolve(__dirname, '..', '..');
 const LANGUAGES = ['en-US', 'de'];
@@ -158,6 +160,13 @@ describe('message catalogues', () => {
     }
     for (const code of SAVED_VERSION_ERROR_CODES) {
       uses.push({ key: `o365-config.version.${code}`, where: 'src/editor/dialog.ts' });
+    }
+    // A cron problem is worded from its code and field by the dialog (src/editor/cron.ts) and the runtime alike.
+    for (const code of Object.values(CronProblemCodes)) {
+      uses.push({ key: `o365-mail-in.cron-problem.${code}`, where: 'src/editor/cron.ts' });
+    }
+    for (const field of QUARTZ_FIELDS) {
+      uses.push({ key: `o365-mail-in.cron-field.${field}`, where: 'src/editor/cron.ts' });
     }
     assert.ok(uses.length > 100, `only ${uses.length} keys found in the dialogs`);
     for (const language of LANGUAGES) {

@@ -3,6 +3,9 @@ import {
   MAX_TIMER_DELAY_MS,
   Poller,
   checkCron,
+  CronError,
+  cronProblem,
+  readPollSettings,
   checkSchedule,
   nextRuns,
   type PollerOptions,
@@ -134,6 +137,41 @@ describe('checkCron', () => {
     assert.equal(checkCron(undefined as unknown as string), 'cron expression is empty');
     assert.match(checkCron('0 0 0 30 2 ?') ?? '', /never runs again/);
     assert.match(checkCron('0 0 0 1 1 ? 2001') ?? '', /never runs again/);
+  });
+});
+
+describe('cronProblem', () => {
+  it('gives the problem as data: a code, the field and value at fault', () => {
+    assert.equal(cronProblem('0 */5 * * * ?'), null);
+    assert.deepEqual(cronProblem(''), { code: 'empty', expression: '' });
+    assert.deepEqual(cronProblem(' * * * * '), { code: 'field-count', expression: '* * * *', count: 4 });
+    const bad = cronProblem('0 61 * * * ?');
+    assert.deepEqual(
+      { ...bad, detail: undefined },
+      {
+        code: 'bad-field',
+        expression: '0 61 * * * ?',
+        field: 'minutes',
+        value: '61',
+        detail: undefined,
+      },
+    );
+    assert.deepEqual(cronProblem('0 0 12 1 * MON'), {
+      code: 'both-days',
+      expression: '0 0 12 1 * MON',
+      value: '1',
+      other: 'MON',
+    });
+    assert.equal(cronProblem('0 0 0 ? * 8')?.code, 'weekday-range');
+    assert.equal(cronProblem('0 0 0 L-3 * ?')?.code, 'last-day-offset');
+    assert.equal(cronProblem('0 0 0 1 1 ? 2001')?.code, 'never');
+  });
+
+  it('reads a bad expression as a CronError of the property cron, with its problem', () => {
+    assert.throws(
+      () => readPollSettings({ pollType: 'cron', cron: '0 0 25 * * ?' }),
+      (err: unknown) => err instanceof CronError && err.property === 'cron' && err.problem.field === 'hours',
+    );
   });
 });
 

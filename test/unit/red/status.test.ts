@@ -2,6 +2,10 @@
 import { strict as assert } from 'node:assert';
 import { ConfigError, GraphError } from '../../../src/graph/errors';
 import { catalogueText, englishText } from '../../../src/red/catalogue';
+import { settingsProblemText } from '../../../src/red/messages';
+import { readPollSettings } from '../../../src/schedule';
+import fs from 'node:fs';
+import path from 'node:path';
 import { reasonText, retryStatus } from '../../../src/red/status';
 import type { NodeRED } from '../../../src/red/types';
 
@@ -44,4 +48,51 @@ describe('status texts', () => {
     assert.equal(reasonText(red(), new GraphError({ code: 'X', reason: 'throttled' })), 'throttled');
     assert.equal(reasonText(red(), new Error('boom')), 'error');
   });
+
+  it("words a bad cron expression in the language of the catalogue, without the parser's English", () => {
+    const file = path.resolve(__dirname, '../../../nodes/locales/de/o365-mail-in.json');
+    const catalogue = JSON.parse(fs.readFileSync(file, 'utf8'))['o365-mail-in'];
+    const known: Record<string, string> = { 'o365-mail-in.errors.bad-cron': catalogue.errors['bad-cron'] };
+    for (const [code, text] of Object.entries(catalogue['cron-problem']))
+      known[`o365-mail-in.cron-problem.${code}`] = String(text);
+    for (const [field, text] of Object.entries(catalogue['cron-field']))
+      known[`o365-mail-in.cron-field.${field}`] = String(text);
+    const textOf = (cron: string) => {
+      try {
+        readPollSettings({ pollType: 'cron', cron });
+      } catch (err) {
+        return settingsProblemText(red(known), 'o365-mail-in', err);
+      }
+      return 'valid';
+    };
+    assert.equal(textOf('0 61 * * * ?'), 'ungültiger Cron-Ausdruck: Minute: "61" ist ungültig');
+    assert.equal(
+      textOf('* * * *'),
+      catalogue['cron-problem']['field-count']
+        .replace('__count__', '4')
+        .replace(/^/, 'ungültiger Cron-Ausdruck: '),
+    );
+    assert.equal(
+      textOf('0 0 12 1 * MON'),
+      'ungültiger Cron-Ausdruck: Tag-im-Monat "1" und Wochentag "MON" sind beide gesetzt; in einem von beiden ? verwenden',
+    );
+    // Without a translation, the en-US catalogue words it.
+    assert.equal(
+      settingsProblemText(
+        red(),
+        'o365-mail-in',
+        captured(() => readPollSettings({ cron: '0 0 0 30 2 ?' })),
+      ),
+      'invalid cron expression: "0 0 0 30 2 ?" never runs again (an impossible date, or a past year)',
+    );
+  });
 });
+
+function captured(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (err) {
+    return err;
+  }
+  assert.fail('no error thrown');
+}
