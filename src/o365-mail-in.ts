@@ -147,6 +147,7 @@ class MailInNode {
         const manual = poll.schedule.type === 'manual';
         status.resumed(manual ? null : (nextRuns(poll.schedule, new Date(), 1)[0] ?? null));
         if (!manual) poller.trigger();
+        push?.resume();
       },
     });
 

@@ -5,7 +5,7 @@
 import { GraphCodes } from './error-codes';
 import { pathSegment } from './odata';
 import { GraphClient } from './client';
-import { GraphError } from './errors';
+import { GraphError, O365Error } from './errors';
 
 /** A subscription as Graph returns it (the members this package uses). */
 export interface GraphSubscription {
@@ -41,6 +41,8 @@ export type SubscriptionProblemCode =
   | 'access-policy'
   /** The subscription, mailbox or folder does not exist (any more). */
   | 'not-found'
+  /** A delegated account's sign-in stopped working (or none was made yet): push resumes after a new sign-in. */
+  | 'sign-in-required'
   | 'graph-error';
 
 /** Microsoft's "under 7 days" for message subscriptions, a minute short (docs: 10,080 minutes). */
@@ -137,6 +139,7 @@ export function messagesResource(mailbox: string, folderId: string): string {
 
 /** What a failed subscription request means, by Graph's status and code. */
 export function subscriptionProblem(err: unknown): SubscriptionProblemCode {
+  if (err instanceof O365Error && err.reason === 'sign-in-required') return 'sign-in-required';
   if (!(err instanceof GraphError)) return 'graph-error';
   if (err.status === 404) return 'not-found';
   if (err.code === GraphCodes.subscriptionValidation) return 'validation-failed';

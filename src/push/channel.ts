@@ -111,6 +111,20 @@ export class PushChannel {
     });
   }
 
+  /**
+   * The account works again (a new sign-in): subscribe now (or renew now, if renewals were failing) instead of at
+   * the next retry, which may be an hour away after a long time signed out.
+   */
+  resume(): void {
+    if (this.stopped) return;
+    this.failures = 0;
+    this.cancelTimer();
+    this.enqueue(async () => {
+      if (this.current) await this.renew();
+      else await this.subscribe();
+    });
+  }
+
   /** Handles the notifications of one POST; anything not from this node's subscription is only counted. */
   receive(items: NotificationItem[]): void {
     if (this.stopped) return;

@@ -91,14 +91,18 @@ function readBody(req: PublicHttpRequest): Promise<unknown> {
 }
 
 /** Subscribes the node to its folder's new mail; without a usable URL it says why and the safety net polls alone. */
-export function startPush(RED: NodeRED, node: Node, wiring: PushWiring): { stop(): Promise<void> } {
+export function startPush(
+  RED: NodeRED,
+  node: Node,
+  wiring: PushWiring,
+): { stop(): Promise<void>; resume(): void } {
   const t = (key: string, subs?: Substitutions) => catalogueText(RED, `o365-mail-in.${key}`, subs);
   const seconds = wiring.intervalSeconds;
   const built = notificationUrl(wiring.account.publicUrl, RED.httpNode ? httpNodeRoot(RED) : false, node.id);
   if ('problem' in built) {
     wiring.show({ kind: 'fallback', reason: t(`push.reason.${built.problem}`) });
     node.warn(t('errors.push-unavailable', { detail: built.detail, seconds }));
-    return { stop: async () => undefined };
+    return { stop: async () => undefined, resume: () => undefined };
   }
   const scope = `${node.id}|${wiring.client.graphEndpoint}`;
   let lastProblem = '';
@@ -137,6 +141,7 @@ export function startPush(RED: NodeRED, node: Node, wiring: PushWiring): { stop(
   });
   channel.start();
   return {
+    resume: () => channel.resume(),
     stop: async () => {
       coalescer.stop();
       await channel.stop();

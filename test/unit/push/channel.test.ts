@@ -1,6 +1,7 @@
 /** The subscription lifecycle of one node, on a fake Graph and a fake clock. */
 import { strict as assert } from 'node:assert';
 import { graphError } from '../../../src/graph/errors';
+import { SignInRequiredError } from '../../../src/graph/sign-in-errors';
 import type { GraphSubscription, NewSubscription } from '../../../src/graph/subscriptions';
 import {
   PushChannel,
@@ -243,6 +244,24 @@ describe('push channel (subscription lifecycle)', () => {
         'backs off',
       );
       await clock.advance(2 * MINUTE);
+      assert.equal(last().kind, 'active');
+    });
+
+    it('says "sign in again" while a delegated account is signed out, and subscribes at once after a new sign-in', async () => {
+      graph.createFails = [1, 2, 3, 4].map(() => new SignInRequiredError('revoked'));
+      channel.start();
+      await clock.advance(7 * MINUTE); // four failures: the next try is 8 minutes away
+      const waiting = last();
+      assert.equal(waiting.kind === 'fallback' && waiting.problem, 'sign-in-required');
+      assert.equal(waiting.kind === 'fallback' && waiting.retryAt?.getTime(), clock.now() + 8 * MINUTE);
+      channel.resume();
+      await settle();
+      assert.equal(last().kind, 'active');
+      assert.equal(graph.subscriptions.size, 1);
+      // Resuming an active channel renews it rather than making a second subscription.
+      channel.resume();
+      await settle();
+      assert.equal(graph.subscriptions.size, 1);
       assert.equal(last().kind, 'active');
     });
 
