@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_APP, startSimulator, Simulator } from '../simulator';
 import { approveDeviceCode, signInThroughPages } from '../simulator/signin-helpers';
+import { type Listener, startHttpsFront } from '../support/https-front';
 import {
   accountNode,
   CONFIG_ID,
@@ -212,6 +213,36 @@ describe('delegated sign-in in Node-RED', function () {
     helper.getNode('sink').on('input', (msg: Record<string, unknown>) => received.push(msg));
     helper.getNode('in1').receive({});
     await waitFor(() => received.some((m) => m.topic === 'device code mail'), 10_000, 'the mail');
+  });
+
+  it('says in the dialog that Conditional Access blocks the device code flow, and to sign in with Microsoft instead', async () => {
+    await load();
+    const statuses = recordStatuses(['in1', 'out']);
+    sim.blockDeviceCodeFlow(true);
+    try {
+      const res = await helper
+        .request()
+        .post('/o365-config/delegated/start')
+        .send(dialogBody({ flow: 'device' }));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      await approveDeviceCode(sim, (res.body as StartAnswer).userCode ?? '', { user: USER });
+      await waitForAsync(
+        async () => (await accountStatus()).progress.status === 'failed',
+        15_000,
+        'the failed sign-in',
+      );
+      const { progress, account } = await accountStatus();
+      assert.equal(progress.error?.why, 'blocked');
+      assert.match(
+        progress.error?.message ?? '',
+        /Conditional Access blocks.*sign in with the browser.*Sign in with Microsoft.*AADSTS53003/,
+      );
+      assert.equal(account.status, 'sign-in-required');
+      // The nodes showed the code while it waited.
+      assert.ok(statuses.in1.some((s) => (s.text ?? '').includes((res.body as StartAnswer).userCode ?? '-')));
+    } finally {
+      sim.blockDeviceCodeFlow(false);
+    }
   });
 
   it('ends a waiting device code sign-in when the runtime stops: no poll after that', async () => {
@@ -424,6 +455,60 @@ describe('delegated sign-in in Node-RED', function () {
     sim.grantMailboxAccess(OTHER, USER, ['readWrite']);
     helper.getNode('in1').receive({});
     await waitFor(() => received.some((m) => m.topic === "the colleague's mail"), 10_000, 'the mail');
+  });
+
+  it("push: the signed-in user's own mailbox subscribes; another user's mailbox polls, as Graph refuses it with .Shared permissions", async () => {
+    let httpNode: Listener | null = null;
+    const front = await startHttpsFront(
+      (req, res) => (httpNode ? httpNode(req, res) : res.writeHead(503).end()),
+      '/nodered',
+    );
+    try {
+      sim.grantMailboxAccess(OTHER, USER, ['readWrite']);
+      const { config, mailIn } = nodeModules();
+      const push = { pollType: 'push', interval: 900, pollOnStart: true };
+      await helper.load(
+        [
+          config,
+          (RED: { httpNode?: unknown }) => {
+            httpNode = RED.httpNode as Listener;
+            return mailIn(RED);
+          },
+        ],
+        [
+          { id: 't', type: 'tab', label: 'delegated' },
+          accountNode(sim, { authType: 'delegated', publicUrl: `${front.url}/nodered` }),
+          { id: 'own', z: 't', account: CONFIG_ID, wires: [[]], ...mailInProps('me', push) },
+          { id: 'shared', z: 't', account: CONFIG_ID, wires: [[]], ...mailInProps(OTHER, push) },
+        ],
+        {},
+      );
+      const statuses = recordStatuses(['own', 'shared']);
+      const { body } = await start({
+        uses: [
+          { type: 'o365-mail-in', username: 'me', action: 'read' },
+          { type: 'o365-mail-in', username: OTHER, usernameType: 'str', action: 'read' },
+        ],
+      });
+      const outcome = await signInThroughPages(sim, body.authorizeUrl ?? '', { user: USER });
+      const back = new URL(outcome.location ?? '');
+      assert.equal((await helper.request().get(`${back.pathname}${back.search}`)).status, 200);
+      await waitFor(
+        () =>
+          statuses.own.some((s) => /push on/.test(s.text ?? '')) &&
+          statuses.shared.some((s) => /polling only/.test(s.text ?? '')),
+        15_000,
+        'push on for me, polling only for the shared mailbox',
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}: ${JSON.stringify(statuses)}`);
+      });
+      const subscribed = sim.subscriptions().map((x) => x.resource);
+      assert.equal(subscribed.length, 1, subscribed.join(', '));
+      assert.match(subscribed[0], /^me\//);
+    } finally {
+      await helper.unload();
+      await front.close();
+    }
   });
 
   it('Test connection says who is signed in, the permissions granted against those the nodes need, and probes the mailbox', async () => {
