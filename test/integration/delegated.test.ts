@@ -587,6 +587,18 @@ describe('delegated sign-in in Node-RED', function () {
     assert.equal((await accountStatus()).account.status, 'signed-in');
   });
 
+  it('forgets the stored sign-in when the account is deleted and deployed, and keeps it through a redeploy', async () => {
+    await load();
+    await browserSignIn();
+    const store = path.join(userDir(), '.o365-mail', 'sign-ins');
+    // A full redeploy that keeps the account restarts it: the sign-in stays.
+    await helper.setFlows(flow(), 'full', {});
+    assert.deepEqual(fs.readdirSync(store), [`${CONFIG_ID}.json`]);
+    // Deleting the account (and its nodes), then deploying, removes it.
+    await helper.setFlows([{ id: 't', type: 'tab', label: 'delegated' }], 'full', {});
+    await waitFor(() => fs.readdirSync(store).length === 0, 5000, 'the stored sign-in removed');
+  });
+
   it('signs out: the stored sign-in is gone and every node says so', async () => {
     await load();
     await browserSignIn();
