@@ -1,5 +1,6 @@
 // The browser test's steps for an account a user signs in to (authType delegated): the dialog shows the permissions
-// and the exact redirect URI, "Sign in with Microsoft" opens the simulator's sign-in page, signing in and consenting
+// and the exact redirect URI, "Sign in with a code" shows the code and the verification URL (and a Conditional Access
+// block, explained), "Sign in with Microsoft" opens the simulator's sign-in page, signing in and consenting
 // shows who is signed in (and Test connection the grant against the needs), and a deployed mail in node (mailbox me)
 // delivers that user's mail.
 'use strict';
@@ -26,6 +27,9 @@ function delegatedSteps(ctx) {
           return tab.id;
         });
         ctx.sim.addRedirectUri(ctx.clientId, `${ctx.url}${CALLBACK}`);
+        // A user of its own: the app-only mail in of the earlier steps polls ctx.mailbox and would take its mail.
+        ctx.delegatedUser = 'signed-in.user@contoso.example';
+        ctx.sim.addMailbox(ctx.delegatedUser);
         ctx.delegatedInId = await editor.dragFromPalette(page, 'o365-mail-in', 'mail in', 200, 120);
         await editor.openNodeDialog(page, ctx.delegatedInId);
         await page.selectOption('#node-input-account', '_ADD_');
@@ -66,6 +70,59 @@ function delegatedSteps(ctx) {
       { ...reset, requires: ['examplesImported'] },
     ],
     [
+      'delegated: "Sign in with a code" shows the code and the page to enter it; Conditional Access blocking it is explained',
+      async () => {
+        ctx.sim.setPublicClientFlows(ctx.clientId, true);
+        ctx.sim.blockDeviceCodeFlow(true);
+        const device = await ctx.browser.newPage({ ignoreHTTPSErrors: true });
+        try {
+          await page.click('#o365-config-signin-device');
+          const code = page.locator('#o365-config-user-code');
+          await code.waitFor({ state: 'visible', timeout: 15000 });
+          const userCode = (await code.innerText()).trim();
+          check(/^[A-Z0-9]{6,}$/.test(userCode), `the dialog shows the code "${userCode}"`);
+          const link = await page.locator('#o365-config-delegated-status a').getAttribute('href');
+          check(link === `${ctx.sim.url}/devicelogin`, `the dialog links to ${link}`);
+          const shown = await page.locator('#o365-config-delegated-status').innerText();
+          check(
+            /Conditional Access/.test(shown),
+            `the dialog does not warn of Conditional Access: "${shown}"`,
+          );
+          // The user enters the code on another device and signs in; the tenant's policy blocks the device code flow.
+          await device.goto(link);
+          await device.fill('#otc', userCode);
+          await device.click('#next');
+          await device.locator('#login').waitFor({ state: 'visible', timeout: 10000 });
+          await device.fill('#login', ctx.delegatedUser);
+          await device.click('#submit');
+          if (
+            await device
+              .locator('#accept')
+              .isVisible()
+              .catch(() => false)
+          )
+            await device.click('#accept');
+          await device.locator('#error-code').waitFor({ state: 'visible', timeout: 10000 });
+          check((await device.locator('#error-code').innerText()).trim() === 'AADSTS53003', 'not blocked');
+          const failed = await waitUntil(
+            async () => {
+              const text = (await page.locator('#o365-config-delegated-status').innerText()).trim();
+              return /did not complete|failed/i.test(text) ? text : null;
+            },
+            { timeoutMs: 30000, what: 'the dialog saying the code sign-in failed' },
+          );
+          check(
+            /Conditional Access blocks/.test(failed) && /Sign in with Microsoft/.test(failed),
+            `the dialog says "${failed}"`,
+          );
+        } finally {
+          ctx.sim.blockDeviceCodeFlow(false);
+          await device.close();
+        }
+      },
+      { ...reset, requires: ['delegatedDialogOpen'] },
+    ],
+    [
       'delegated: "Sign in with Microsoft" opens the sign-in page; signing in and consenting shows who is signed in',
       async () => {
         const [popup] = await Promise.all([
@@ -73,7 +130,7 @@ function delegatedSteps(ctx) {
           page.click('#o365-config-signin-browser'),
         ]);
         await popup.locator('#login').waitFor({ state: 'visible', timeout: 15000 });
-        await popup.fill('#login', ctx.mailbox);
+        await popup.fill('#login', ctx.delegatedUser);
         await popup.click('#submit');
         await popup.locator('#accept').waitFor({ state: 'visible', timeout: 10000 });
         const asked = await popup.locator('#scopes li').allInnerTexts();
@@ -87,7 +144,7 @@ function delegatedSteps(ctx) {
         const signedIn = page.locator('#o365-config-signed-in');
         await signedIn.waitFor({ state: 'visible', timeout: 15000 });
         const text = await signedIn.innerText();
-        check(text.includes(ctx.mailbox), `the dialog says "${text}"`);
+        check(text.includes(ctx.delegatedUser), `the dialog says "${text}"`);
         await page.evaluate(() => $('.red-ui-editor .red-ui-tray-body').scrollTop(0));
         await page.screenshot({ path: path.join(ctx.imagesDir, 'o365-config-delegated.png') });
         // Test connection: who is signed in, the permissions granted against those the nodes need, the mailbox.
@@ -102,7 +159,7 @@ function delegatedSteps(ctx) {
         ).catch(async (err) => {
           throw new Error(`${err.message}; it shows: "${(await result.innerText()).trim()}"`);
         });
-        check(report.includes(`Signed in as ${ctx.mailbox}`), `Test connection says "${report}"`);
+        check(report.includes(`Signed in as ${ctx.delegatedUser}`), `Test connection says "${report}"`);
         check(/Mail\.ReadWrite/.test(report), `Test connection lists no Mail.ReadWrite: "${report}"`);
         check(!/is not granted/.test(report), `a permission the nodes need is missing: "${report}"`);
         ctx.delegatedSignedIn = true;
@@ -122,22 +179,22 @@ function delegatedSteps(ctx) {
         check(ctx.delegatedConfigId, 'no delegated o365-config node after Add');
         const mailbox = await page.inputValue('#node-input-username');
         check(mailbox === 'me', `the mailbox of a delegated account defaults to "${mailbox}", not me`);
-        // A folder of its own: the app-only mail in deployed earlier polls the same mailbox's inbox.
-        ctx.sim.addFolder(ctx.mailbox, 'inbox', 'Delegated');
+        // A folder of its own, in the signed-in user's own mailbox: nothing else polls it.
+        ctx.sim.addFolder(ctx.delegatedUser, 'inbox', 'Delegated');
         await page.fill('#node-input-folder', 'Inbox/Delegated');
         await page.selectOption('#node-input-pollType', 'interval');
         await page.fill('#node-input-interval', '60');
         await page.click('#node-dialog-ok');
         await page.locator('.red-ui-tray').first().waitFor({ state: 'detached' });
-        const seeded = ctx.sim.addMessage(ctx.mailbox, 'Inbox/Delegated', {
+        const seeded = ctx.sim.addMessage(ctx.delegatedUser, 'Inbox/Delegated', {
           subject: 'For the signed-in user',
           from: 'sender@fabrikam.example',
-          to: [ctx.mailbox],
+          to: [ctx.delegatedUser],
           body: 'Polled through /me by a mail in node of a delegated account.',
         });
         ctx.sim.resetCounters();
         await editor.deploy(page);
-        await waitUntil(() => ctx.sim.getMessage(ctx.mailbox, seeded)?.isRead === true, {
+        await waitUntil(() => ctx.sim.getMessage(ctx.delegatedUser, seeded)?.isRead === true, {
           timeoutMs: 30000,
           what: "the signed-in user's mail being delivered and marked read",
         });
