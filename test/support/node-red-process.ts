@@ -13,7 +13,8 @@ export interface NodeRedProcess {
   userDir: string;
   /** Everything Node-RED printed so far. */
   output(): string;
-  stop(): Promise<void>;
+  /** Stops Node-RED and removes its userDir, unless kept for a restart (`startNodeRed({ userDir })`). */
+  stop(options?: { keepUserDir?: boolean }): Promise<void>;
 }
 
 const root = path.resolve(__dirname, '..', '..');
@@ -29,11 +30,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts Node-RED with the given extra settings (JS source of properties) and environment. */
+/**
+ * Starts Node-RED with the given extra settings (JS source of properties) and environment; in `userDir` (a kept one,
+ * for a restart: its flows, credentials and sign-ins stay) or a fresh one.
+ */
 export async function startNodeRed(
-  options: { settings?: string; env?: Record<string, string> } = {},
+  options: { settings?: string; env?: Record<string, string>; userDir?: string } = {},
 ): Promise<NodeRedProcess> {
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'o365-nr-'));
+  const userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'o365-nr-'));
   const port = await freePort();
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),
@@ -50,7 +54,9 @@ export async function startNodeRed(
   );
   const scope = path.join(userDir, 'node_modules', '@mailgraph');
   fs.mkdirSync(scope, { recursive: true });
-  fs.symlinkSync(root, path.join(scope, 'node-red-o365-mail'), 'dir');
+  if (!fs.existsSync(path.join(scope, 'node-red-o365-mail'))) {
+    fs.symlinkSync(root, path.join(scope, 'node-red-o365-mail'), 'dir');
+  }
   const redJs = process.env.NODE_RED_PATH
     ? path.join(path.resolve(process.env.NODE_RED_PATH), 'red.js')
     : require.resolve('node-red/red.js');
@@ -66,7 +72,7 @@ export async function startNodeRed(
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
+  const stop = async (stopOptions: { keepUserDir?: boolean } = {}) => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -74,7 +80,7 @@ export async function startNodeRed(
       await exited;
       clearTimeout(timer);
     }
-    fs.rmSync(userDir, { recursive: true, force: true });
+    if (!stopOptions.keepUserDir) fs.rmSync(userDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
