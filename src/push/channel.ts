@@ -49,6 +49,11 @@ export interface PushChannelOptions {
   /** Told of things worth a warning that change nothing (a failed clean-up, notifications ignored). */
   warn: (notice: { key: 'cleanup-failed' | 'renew-failed'; detail: string }) => void;
   memory: SubscriptionMemory;
+  /**
+   * Whether a listed subscription of another path is an orphan to delete too: one at a node path of this Node-RED that
+   * no node uses any more (the node was removed or changed while Node-RED was down). Asked at the moment of deleting.
+   */
+  orphaned?: (subscription: GraphSubscription) => boolean;
   /** First wait before trying to subscribe again (default 1 min); doubles up to retryMaxMs (default 1 h). */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -195,7 +200,10 @@ export class PushChannel {
     }
   }
 
-  /** Deletes the subscriptions an earlier run of this node left: same notification URL, or a remembered id. */
+  /**
+   * Deletes the subscriptions an earlier run of this node left (same notification URL, or a remembered id), and those
+   * the `orphaned` rule names (paths of nodes that are gone).
+   */
   private async cleanUp(): Promise<void> {
     const signal = this.controller.signal;
     let remembered: string[] = [];
@@ -205,24 +213,34 @@ export class PushChannel {
       // Nothing remembered: the URL still finds them.
     }
     let stale = new Set(remembered);
+    let orphans: GraphSubscription[] = [];
     try {
       const listed = await this.options.api.list(signal);
       stale = new Set([
         ...listed.filter((s) => s.notificationUrl === this.options.notificationUrl).map((s) => s.id),
         ...remembered.filter((id) => listed.some((s) => s.id === id)),
       ]);
+      orphans = listed.filter((s) => !stale.has(s.id));
     } catch (err) {
       if (this.stopped) return;
       this.options.warn({ key: 'cleanup-failed', detail: (err as Error).message });
     }
-    for (const id of stale) {
-      try {
-        await this.options.api.delete(id, signal);
-      } catch (err) {
-        if (this.stopped) return;
-        this.options.warn({ key: 'cleanup-failed', detail: (err as Error).message });
-      }
+    for (const id of stale) if (!(await this.deleteLeftover(id))) return;
+    // Decided one by one, just before deleting: a node that started meanwhile keeps its subscription.
+    for (const orphan of orphans) {
+      if (this.options.orphaned?.(orphan) && !(await this.deleteLeftover(orphan.id))) return;
     }
+  }
+
+  /** Deletes a leftover subscription; a failure is only a warning (it expires on its own). False once stopped. */
+  private async deleteLeftover(id: string): Promise<boolean> {
+    try {
+      await this.options.api.delete(id, this.controller.signal);
+    } catch (err) {
+      if (this.stopped) return false;
+      this.options.warn({ key: 'cleanup-failed', detail: (err as Error).message });
+    }
+    return !this.stopped;
   }
 
   private async subscribe(): Promise<void> {

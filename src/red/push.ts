@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import type { GraphClient } from '../graph/client';
 import type { MailApi } from '../graph/mail-api';
-import { messagesResource, SubscriptionApi } from '../graph/subscriptions';
+import { GraphSubscription, messagesResource, SubscriptionApi } from '../graph/subscriptions';
 import { PushChannel, PushState } from '../push/channel';
 import { WakeCoalescer } from '../push/coalesce';
 import { MAX_NOTIFICATION_BYTES, pushEndpoints } from '../push/endpoint';
@@ -114,6 +114,7 @@ export function startPush(
       messagesResource(wiring.mailbox, await wiring.api.resolveFolder(wiring.folder, signal)),
     wake: () => coalescer.wake(),
     memory: contextSubscriptionMemory(node.context(), scope),
+    orphaned: orphanRule(RED, wiring.account.publicUrl),
     warn: (notice) => node.warn(t(`errors.push-${notice.key}`, { detail: notice.detail })),
     onState: (state: PushState) => {
       if (state.kind === 'subscribing') wiring.show({ kind: 'subscribing' });
@@ -147,6 +148,34 @@ export function startPush(
       await channel.stop();
       unregister();
     },
+  };
+}
+
+/**
+ * Subscriptions at a node path of this Node-RED (same publicUrl and httpNodeRoot) that no node will use: not listening
+ * now, and not an enabled push node of the active flows (which cleans up its own path when it starts; a node inside a
+ * subflow has an id of its own at each start). Such a node was removed, disabled or switched to polling while
+ * Node-RED was down; its subscription would notify no one for days.
+ */
+function orphanRule(RED: NodeRED, publicUrl: string | undefined): (s: GraphSubscription) => boolean {
+  const base = notificationUrl(publicUrl, RED.httpNode ? httpNodeRoot(RED) : false, '');
+  if ('problem' in base || !RED.nodes.eachNode) return () => false;
+  const prefix = base.url;
+  return (subscription) => {
+    if (!subscription.notificationUrl.startsWith(prefix)) return false;
+    const rest = subscription.notificationUrl.slice(prefix.length);
+    let key: string;
+    try {
+      key = decodeURIComponent(rest);
+    } catch {
+      return false;
+    }
+    if (!key || rest.includes('/') || pushEndpoints.has(key)) return false;
+    let pushNode = false;
+    RED.nodes.eachNode?.((n) => {
+      if (n.id === key && n.type === 'o365-mail-in' && n.pollType === 'push' && n.d !== true) pushNode = true;
+    });
+    return !pushNode;
   };
 }
 

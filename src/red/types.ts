@@ -83,6 +83,8 @@ export interface NodeRED {
     createNode(node: object, config: object): void;
     registerType(type: string, constructor: Function, options?: object): void; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
     getNode(id: string): unknown;
+    /** Every node of the active flows (their configuration, started or not); optional in test doubles. */
+    eachNode?(callback: (node: { id: string; type: string; d?: boolean; pollType?: unknown }) => void): void;
     getCredentials(id: string): Record<string, string | undefined> | undefined;
   };
   util: {

@@ -160,6 +160,64 @@ describe('o365-mail-in pollType push', function () {
       assert.ok(!sim.subscriptions().some((s) => s.id === leftover.data.id), 'the leftover is deleted');
       assert.ok(node);
     });
+
+    it('deletes the subscription of a node removed while Node-RED was down, and nothing of others', async () => {
+      // Subscriptions of this app made by an earlier run: at the path of a node no flow has any more, at the path of
+      // a mail in node that now polls, and at a URL that is not this Node-RED's.
+      const direct = await startHttpsFront((req, res) => {
+        const token = new URL(req.url ?? '/', 'https://x').searchParams.get('validationToken') ?? '';
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end(token);
+      });
+      const graph = await graphClient(sim);
+      const subscribe = async (notificationUrl: string) => {
+        const res = await graph.post('/subscriptions', {
+          changeType: 'created',
+          notificationUrl,
+          resource: `users/${MAILBOX}/messages`,
+          expirationDateTime: new Date(Date.now() + 3600_000).toISOString(),
+          clientState: 'old',
+        });
+        assert.equal(res.status, 201);
+        return res.data.id as string;
+      };
+      const removed = await subscribe(`${direct.url}/nodered/o365-mail-in/notify/removed-node`);
+      const polling = await subscribe(`${direct.url}/nodered/o365-mail-in/notify/in1`);
+      const foreign = await subscribe(`${direct.url}/other-app/notify/removed-node`);
+      // pushNode pushes; pollingNode, at whose path an earlier run subscribed, polls now.
+      const { config, mailIn } = nodeModules();
+      const node = (id: string, pollType: string) => ({
+        id,
+        z: 'tabO',
+        name: '',
+        account: CONFIG_ID,
+        wires: [[]],
+        ...mailInProps(MAILBOX, { pollType, interval: 900, pollOnStart: false }),
+      });
+      await helper.load(
+        [config, (RED: { httpNode?: unknown }) => (capture(RED), mailIn(RED))],
+        [
+          { id: 'tabO', type: 'tab', label: 'orphans' },
+          accountNode(sim, { publicUrl: `${direct.url}/nodered` }),
+          node('pushNode', 'push'),
+          node('in1', 'interval'),
+        ],
+        accountCredentials(sim),
+      );
+      try {
+        await waitFor(() => sim.counters.byOperation.createSubscription === 4, 10_000, 'subscribed');
+        await waitFor(() => sim.subscriptions().length === 2, 10_000, 'the clean-up');
+        const left = sim.subscriptions().map((s) => s.notificationUrl);
+        assert.deepEqual(left.sort(), [
+          `${direct.url}/nodered/o365-mail-in/notify/pushNode`,
+          `${direct.url}/other-app/notify/removed-node`,
+        ]);
+        assert.ok(![removed, polling].some((id) => sim.subscriptions().some((s) => s.id === id)));
+        assert.ok(sim.subscriptions().some((s) => s.id === foreign));
+      } finally {
+        await helper.unload();
+        await direct.close();
+      }
+    });
   });
 
   describe('notifications', () => {

@@ -212,6 +212,42 @@ describe('push channel (subscription lifecycle)', () => {
       assert.equal(graph.subscriptions.size, 2);
     });
 
+    it('also deletes the orphans its rule names, deciding for each just before deleting it', async () => {
+      const gone = await graph.create({
+        ...newSub(clock),
+        notificationUrl: 'https://nodered.example/o365-mail-in/notify/gone',
+      });
+      const startedMeanwhile = await graph.create({
+        ...newSub(clock),
+        notificationUrl: 'https://nodered.example/o365-mail-in/notify/late',
+      });
+      const foreign = await graph.create({ ...newSub(clock), notificationUrl: 'https://other.example/y' });
+      const asked: string[] = [];
+      let lateListening = false;
+      channel = makeChannel({
+        orphaned: (s) => {
+          asked.push(s.id);
+          const orphan =
+            s.notificationUrl.startsWith('https://nodered.example/') &&
+            !(s.id === startedMeanwhile.id && lateListening);
+          // The node at "late" starts listening while the first orphan is deleted.
+          lateListening = true;
+          return orphan;
+        },
+      });
+      channel.start();
+      await settle();
+      assert.deepEqual(
+        asked,
+        [gone.id, startedMeanwhile.id, foreign.id],
+        'asked one by one, not for its own',
+      );
+      assert.ok(!graph.subscriptions.has(gone.id), 'the orphan is deleted');
+      assert.ok(graph.subscriptions.has(startedMeanwhile.id), 'a node that started meanwhile keeps its own');
+      assert.ok(graph.subscriptions.has(foreign.id));
+      assert.equal(last().kind, 'active');
+    });
+
     it('still subscribes when the clean-up cannot list, with a warning', async () => {
       graph.listFails = true;
       channel.start();
