@@ -5,7 +5,7 @@
 import { GraphCodes } from './error-codes';
 import { pathSegment } from './odata';
 import { GraphClient } from './client';
-import { GraphError, O365Error } from './errors';
+import { GraphError, messageOf, O365Error } from './errors';
 
 /** A subscription as Graph returns it (the members this package uses). */
 export interface GraphSubscription {
@@ -147,4 +147,28 @@ export function subscriptionProblem(err: unknown): SubscriptionProblemCode {
   if (err.reason === 'access-policy') return 'access-policy';
   if (err.status === 403) return 'forbidden';
   return 'graph-error';
+}
+
+/**
+ * The text of a failed subscription request, for the log. A missing read permission and a mailbox holding its 1,000
+ * subscriptions share status (403) and code (ExtensionError), so for that answer the text quotes Graph's own words,
+ * which say which, and names both causes rather than guessing.
+ */
+export function subscriptionFailureText(err: unknown): string {
+  if (
+    !(err instanceof GraphError) ||
+    subscriptionProblem(err) !== 'forbidden' ||
+    err.code !== GraphCodes.subscriptionExtension ||
+    !err.serviceMessage
+  ) {
+    return messageOf(err);
+  }
+  const parts = [err.code, `HTTP ${err.status}`, ...(err.requestId ? [`request-id ${err.requestId}`] : [])];
+  const hint = err.hint
+    ? `${err.hint.charAt(0).toLowerCase()}${err.hint.slice(1)}`
+    : 'a read permission is missing';
+  return (
+    `Graph refused the subscription: ${err.serviceMessage} (${parts.join(', ')}); either ${hint}, ` +
+    'or the mailbox has reached its 1,000 subscriptions (all applications together)'
+  );
 }

@@ -11,6 +11,7 @@ import {
   MESSAGE_SUBSCRIPTION_MINUTES,
   NewSubscription,
   SubscriptionProblemCode,
+  subscriptionFailureText,
   subscriptionProblem,
 } from '../graph/subscriptions';
 import { NotificationItem, sameSecret } from './notifications';
@@ -299,7 +300,7 @@ export class PushChannel {
         return;
       }
       this.failures++;
-      this.options.warn({ key: 'renew-failed', detail: (err as Error).message });
+      this.options.warn({ key: 'renew-failed', detail: subscriptionFailureText(err) });
       const wait = Math.min(this.backoff(), Math.max(1000, (current.expiresAt - this.now()) / 2));
       this.arm(wait, () => this.renew());
     }
@@ -362,7 +363,7 @@ export class PushChannel {
     this.options.onState({
       kind: 'fallback',
       problem,
-      detail: (err as Error).message,
+      detail: subscriptionFailureText(err),
       retryAt: retryIn === null ? null : new Date(this.now() + retryIn),
     });
     if (retryIn !== null) this.arm(retryIn, () => this.subscribe());

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import * as https from 'node:https';
-import { startSimulator, type Simulator } from '../simulator';
+import { DEFAULT_APP, startSimulator, type Simulator } from '../simulator';
 import { graphClient } from '../simulator/test-helpers';
 import { forwardTo, type Listener, startHttpsFront, type HttpsFront } from '../support/https-front';
 import { loadMailIn, MAILBOX, type MailInNode } from './mail-in-harness';
@@ -474,6 +474,37 @@ describe('o365-mail-in pollType push', function () {
         node.warnings.join('\n'),
       );
       await waitFor(() => node.pollsEnded >= 2, 10_000, 'polls go on');
+      assert.equal(sim.subscriptions().length, 0);
+    });
+
+    it('falls back when Graph refuses the subscription (permission missing, mailbox limit), and says so', async () => {
+      // The mailbox has its 1,000 subscriptions (here: none allowed): reading works, subscribing does not.
+      sim.setSubscriptionLimits({ perMailbox: 0 });
+      const [node] = await loadPush({ interval: 1 });
+      await waitFor(
+        () => /polling only: Graph refused \(permission or limit\)/.test(node.lastStatus?.text ?? ''),
+        10_000,
+        'the fallback status',
+      );
+      assert.equal(node.lastStatus?.fill, 'yellow');
+      assert.ok(
+        node.warnings.some((w) =>
+          /change notifications unavailable \(.*Maximum number of subscriptions/.test(w),
+        ),
+        node.warnings.join('\n'),
+      );
+      const polls = node.pollsEnded;
+      await waitFor(() => node.pollsEnded >= polls + 2, 10_000, 'safety-net polls go on');
+      sim.addMessage(MAILBOX, 'inbox', { subject: 'polled' });
+      await waitFor(() => node.messages.length === 1, 10_000, 'the mail, by polling');
+    });
+
+    it('names a missing permission in the log when Graph refuses access', async () => {
+      // Without any read permission the folder cannot be found (nor polled); the log says why push is off.
+      sim.setRoles(DEFAULT_APP.clientId, ['Mail.Send']);
+      const [node] = await loadPush({ interval: 900 });
+      const reason = /change notifications unavailable \(The application lacks Mail\.Read .*HTTP 403/;
+      await waitFor(() => node.warnings.some((w) => reason.test(w)), 10_000, 'the reason in the log');
       assert.equal(sim.subscriptions().length, 0);
     });
 

@@ -5,6 +5,7 @@ import {
   messagesResource,
   NewSubscription,
   SubscriptionApi,
+  subscriptionFailureText,
   subscriptionProblem,
 } from '../../../src/graph/subscriptions';
 import { startSimulator, Simulator } from '../../simulator';
@@ -111,6 +112,36 @@ describe('Graph subscriptions API', function () {
     sim.setRoles(sim.app.clientId, ['Mail.ReadWrite']);
     assert.equal(await problemOf(api.renew('00000000-0000-0000-0000-000000000000', tooLong)), 'not-found');
     assert.equal(subscriptionProblem(new Error('x')), 'graph-error');
+  });
+
+  it('quotes Graph when a missing permission and a full mailbox look alike (403 ExtensionError)', async () => {
+    const failure = async (promise: Promise<unknown>) => {
+      try {
+        await promise;
+      } catch (err) {
+        return subscriptionFailureText(err);
+      }
+      return 'none';
+    };
+    sim.setSubscriptionLimits({ perMailbox: 0 });
+    const full = await failure(api.create(subscription()));
+    assert.match(full, /^Graph refused the subscription: .*Maximum number of subscriptions has been reached/);
+    assert.match(
+      full,
+      /\(ExtensionError, HTTP 403, request-id [0-9a-f-]+\); either the application lacks Mail\.Read/,
+    );
+    assert.match(full, /or the mailbox has reached its 1,000 subscriptions/);
+    sim.setSubscriptionLimits({ perMailbox: 1000 });
+    sim.setRoles(sim.app.clientId, ['Mail.Send']);
+    assert.match(
+      await failure(api.create(subscription())),
+      /^Graph refused the subscription: .*Access denied/,
+    );
+    // Anything else keeps the error's own text.
+    sim.setRoles(sim.app.clientId, ['Mail.ReadWrite']);
+    answer = 'forbidden';
+    assert.match(await failure(api.create(subscription())), /^Subscription validation request failed/);
+    assert.equal(subscriptionFailureText(new Error('x')), 'x');
   });
 
   it('writes resource paths Graph accepts', () => {
