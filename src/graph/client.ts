@@ -145,7 +145,8 @@ export class GraphClient {
       const outcome = await this.attempt<T>(req, url, payload, rejected).finally(() => {
         if (upload.entry) upload.entry.at = Date.now();
       });
-      if (outcome.kind === 'ok') return outcome.response;
+      if (outcome.kind === 'ok')
+        return attempt === 1 ? outcome.response : { ...outcome.response, attempts: attempt };
       const err = outcome.error;
       if (outcome.kind === 'expired-token' && !refreshed) {
         refreshed = true;

@@ -610,11 +610,14 @@ export class MailApi {
     );
   }
 
-  /** Creates a draft; resolves with its id and internetMessageId. */
+  /**
+   * Creates a draft; resolves with its id and internetMessageId. `repeated`: Graph was asked more than once (an answer such as 503 came after the first request),
+   * so an earlier request may have created a draft too, left behind in Drafts.
+   */
   async createDraft(
     message: object,
     signal?: AbortSignal,
-  ): Promise<{ id: string; internetMessageId?: string }> {
+  ): Promise<{ id: string; internetMessageId?: string; repeated?: boolean }> {
     const response = await this.client.request<{ id: string; internetMessageId?: string }>(
       this.req({
         method: 'POST',
@@ -625,7 +628,11 @@ export class MailApi {
         permission: 'Mail.ReadWrite',
       }),
     );
-    return { id: response.data.id, internetMessageId: response.data.internetMessageId };
+    return {
+      id: response.data.id,
+      internetMessageId: response.data.internetMessageId,
+      ...((response.attempts ?? 1) > 1 ? { repeated: true } : {}),
+    };
   }
 
   /**

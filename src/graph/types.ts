@@ -41,6 +41,8 @@ export interface GraphResponse<T = unknown> {
   status: number;
   headers: Record<string, string>;
   data: T;
+  /** How often the request was sent before this answer (more than 1: an earlier attempt may also have taken effect). */
+  attempts?: number;
 }
 
 /** Progress the client reports while it waits, so a node can show "throttled, retrying in Ns". */

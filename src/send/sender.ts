@@ -251,14 +251,21 @@ export class Sender {
   ): Promise<SendResult> {
     const { inDraft, posted } = packIntoDraft(mail, small, save);
     this.options.onStep?.('create-draft');
-    let draft: { id: string; internetMessageId?: string };
+    let draft: { id: string; internetMessageId?: string; repeated?: boolean };
     try {
       const body = sendMailRequestBody({ ...mail, attachments: inDraft }, save) as { message: object };
       draft = await this.api.createDraft(body.message, signal);
     } catch (err) {
+      // No clear answer (a 504, no answer): Graph may have made the draft all the same; it is not left in Drafts.
+      const made = mail.message.internetMessageId;
+      if (made && err instanceof Error && (err as { code?: string }).code === ErrorCodes.outcomeUnknown) {
+        await this.removeLeftoverDrafts({ id: '', internetMessageId: made }, signal);
+      }
       throw this.notSent(mail, 'could not create the draft', err, signal);
     }
     draft.internetMessageId ??= mail.message.internetMessageId;
+    if (draft.repeated)
+      await this.removeLeftoverDrafts(draft as { id: string; internetMessageId: string }, signal);
     await this.orDeleteDraft(draft.id, mail, 'could not attach the files to the draft', signal, () =>
       this.completeDraft(draft, posted, large, save, signal),
     );
@@ -278,6 +285,23 @@ export class Sender {
       attachments: mail.attachments.length,
       warnings,
     };
+  }
+
+  /**
+   * Graph was asked twice for the draft (the first answer was a 503, a 504 or none): the first request may have made a
+   * draft too. Drafts with the mail's internetMessageId other than this one are deleted, so no stray copy of the mail
+   * stays in Drafts. Best effort: a draft that cannot be found or deleted now only stays in Drafts; it is never sent.
+   */
+  private async removeLeftoverDrafts(
+    draft: { id: string; internetMessageId: string },
+    signal?: AbortSignal,
+  ): Promise<void> {
+    try {
+      const found = await this.api.findByInternetMessageId('drafts', draft.internetMessageId, signal);
+      for (const id of found.filter((id) => id !== draft.id)) await this.api.deleteMessage(id, signal);
+    } catch {
+      // Nothing is lost: the mail goes out from `draft`; a leftover draft stays where the user can see it.
+    }
   }
 
   /**

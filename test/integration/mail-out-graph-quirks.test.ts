@@ -133,6 +133,44 @@ describe('o365-mail-out against Graph as it is (integration)', function () {
       assert.equal(timesSent('draft 504'), 1);
       assert.equal(sim.messages(MAILBOX, 'drafts').length, 0);
     });
+
+    it('createDraft answered 503 after making the draft: made again, sent once, and no stray draft left in Drafts', async () => {
+      const node = await MailOutHarness.load(sim);
+      sim.failAfterNext(1, 503, { retryAfter: 0, match: { operation: 'createDraft' } });
+      const out = await node.sent({
+        to: COLLEAGUE,
+        topic: 'draft made twice',
+        payload: 'x',
+        attachments: big(3),
+      });
+      assert.equal(out.o365.path, 'draft');
+      assert.equal(ops('createDraft'), 2, 'Graph was asked twice for the draft');
+      assert.equal(timesSent('draft made twice'), 1);
+      assert.deepEqual(
+        sim.messages(MAILBOX, 'drafts').map((m) => m.subject),
+        [],
+        'the draft the first request made is gone',
+      );
+    });
+
+    it('createDraft answered 504 after making the draft: not sent (true), and the draft Graph made is not left in Drafts', async () => {
+      const node = await MailOutHarness.load(sim);
+      sim.failAfterNext(1, 504, { match: { operation: 'createDraft' } });
+      const message = await node.fails({
+        to: COLLEAGUE,
+        topic: 'draft unclear',
+        payload: 'x',
+        attachments: big(4),
+      });
+      assert.match(message, /not sent/);
+      assert.equal(ops('createDraft'), 1, 'not asked again blind');
+      assert.equal(timesSent('draft unclear'), 0);
+      assert.deepEqual(
+        sim.messages(MAILBOX, 'drafts').map((m) => m.subject),
+        [],
+        'the draft Graph made is gone',
+      );
+    });
   });
 
   describe('Retry-After', () => {

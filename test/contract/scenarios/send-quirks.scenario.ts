@@ -82,6 +82,22 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'createDraft processed, then answered 503: sent once, no stray draft left in Drafts',
+    requires: ['faults'],
+    async run(t) {
+      t.inject?.failAfterNext(1, 503, { retryAfter: 0, match: { operation: 'createDraft' } });
+      const result = await t.sender().send(bigMail(t, 'draft made twice'), true);
+      assert.equal(result.path, 'draft');
+      assert.equal(timesSent(t, 'draft made twice'), 1);
+      const left = await t.list('drafts');
+      assert.deepEqual(
+        left.filter((m) => m.subject === t.tag('draft made twice')),
+        [],
+        'no draft of the mail stays in Drafts',
+      );
+    },
+  },
+  {
     name: 'Retry-After is honoured in full, also beyond the client backoff cap',
     requires: ['faults'],
     async run(t) {
