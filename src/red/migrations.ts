@@ -89,6 +89,8 @@ function configVersion1(saved: SavedProperties): Record<string, unknown> {
     graphEndpoint: orDefault(saved.graphEndpoint, ''),
     authType: saved.authType ? saved.authType : 'secret',
     certificateThumbprint: orDefault(saved.certificateThumbprint, ''),
+    // Release 0.1.0 had no push: no public URL.
+    publicUrl: orDefault(saved.publicUrl, ''),
   };
 }
 
@@ -130,6 +132,8 @@ function mailOutVersion1(saved: SavedProperties): Record<string, unknown> {
     out[`${field}Type`] = absent(type) || type === '' ? 'str' : type;
   }
   out.bodyType = saved.bodyType ? saved.bodyType : 'auto';
+  // Release 0.1.0 only sent new mail: no answers in a thread.
+  out.mode = blank(saved.mode) ? 'send' : saved.mode;
   out.save =
     saved.save === undefined || saved.save === '' ? true : saved.save !== false && saved.save !== 'false';
   return out;
@@ -159,7 +163,7 @@ export const MIGRATIONS: Readonly<Record<NodeTypeName, readonly Migration[]>> = 
   'o365-config': [
     {
       to: 1,
-      change: 'cloud and authType written out (global, secret) where none was saved',
+      change: 'cloud and authType written out (global, secret) where none was saved; no public URL',
       up: configVersion1,
     },
   ],
@@ -173,7 +177,7 @@ export const MIGRATIONS: Readonly<Record<NodeTypeName, readonly Migration[]>> = 
   'o365-mail-out': [
     {
       to: 1,
-      change: 'field types (str) and options written out; save stored as a boolean',
+      change: 'field types (str) and options written out (mode send); save stored as a boolean',
       up: mailOutVersion1,
     },
   ],

@@ -53,6 +53,44 @@ describe('saved-flow versions', () => {
     }
   });
 
+  it('a node saved without a version gets every property the editor saves, but those a user must give', () => {
+    const given = ['account', 'username', 'tenantId', 'applicationId'];
+    for (const editor of EDITORS) {
+      const { properties } = migrate(editor.type, { type: editor.type });
+      const missing = Object.keys(defineNode(editor).defaults).filter(
+        (prop) => !(prop in properties) && !given.includes(prop),
+      );
+      assert.deepEqual(missing, [], `${editor.type}: a later default would change what these mean`);
+    }
+  });
+
+  it('a flow saved by this release (examples/) is read as it was saved', () => {
+    const dir = path.join(__dirname, '..', '..', '..', 'examples');
+    const nodes = fs
+      .readdirSync(dir)
+      .flatMap((file) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as SavedNode[])
+      .filter((node) => node.type.startsWith('o365-'));
+    assert.deepEqual(
+      [...new Set(nodes.map((node) => node.type))].sort(),
+      EDITORS.map((editor) => editor.type).sort(),
+      'the examples hold every node type',
+    );
+    for (const saved of nodes) {
+      assert.equal(
+        saved.version,
+        currentVersion(saved.type),
+        `${saved.id}: saved with this release's version`,
+      );
+      const { properties, from, to } = migrate(saved.type, freeze(structuredClone(saved)));
+      assert.equal(from, to, saved.id);
+      assert.deepEqual(properties, saved, `${saved.id}: no step touches it`);
+    }
+    for (const saved of nodes.filter((node) => node.type === 'o365-mail-in')) readMailInSettings(saved);
+    for (const saved of nodes.filter((node) => node.type === 'o365-mail-out')) readMailOutSettings(saved);
+    for (const saved of nodes.filter((node) => node.type === 'o365-mail-action'))
+      readMailActionSettings(saved);
+  });
+
   it('the fixture holds every node type of release 0.1.0, as that release saved them (no version)', () => {
     for (const type of RELEASE_0_1_0_TYPES) assert.ok(savedOf(type).length >= 2, `${type}: too few nodes`);
     for (const node of RELEASE_0_1_0) assert.equal(node.version, undefined, node.id);
