@@ -12,9 +12,9 @@ import type { SignInProgress } from './graph/sign-in';
 import { pushEndpoints } from './push/endpoint';
 import { probeNotificationUrl, type ProbeReport } from './push/probe';
 import { readDialogInput, scrub } from './red/dialog-input';
-import { readText, type ConfigProperties } from './red/properties';
+import type { ConfigProperties } from './red/properties';
 import { httpNodeRoot, registerNotificationRoute } from './red/push';
-import { readConfigSettings } from './red/settings';
+import { type ConfigNodeSettings, readConfigNodeSettings } from './red/settings';
 import {
   createSignInRuntime,
   registerSignInEndpoints,
@@ -85,10 +85,11 @@ class ConfigNode {
     config: ConfigProperties,
     private readonly runtime: SignInRuntime,
   ) {
+    let settings: ConfigNodeSettings | undefined;
     try {
-      const settings = readConfigSettings(config, node.credentials);
+      settings = readConfigNodeSettings(config, node.credentials);
       this.state = {
-        connection: new Connection(settings, {
+        connection: new Connection(settings.account, {
           ...readConnectionOptions(RED.settings?.o365),
           signIn: { store: runtime.store, id: node.id },
         }),
@@ -96,14 +97,14 @@ class ConfigNode {
     } catch (err) {
       this.state = { error: err as Error };
     }
-    node.delegated = config.authType === 'delegated';
+    node.delegated = settings?.delegated ?? false;
     node.connection = () => {
       if ('error' in this.state) throw this.state.error;
       return this.state.connection;
     };
     node.attach = (user) => this.attach(user);
     node.reportAccountProblem = (err) => this.report(err);
-    node.publicUrl = readText(config.publicUrl, '');
+    node.publicUrl = settings?.publicUrl ?? '';
     const delegated = 'connection' in this.state ? this.state.connection.delegated : undefined;
     if (delegated) {
       this.unsubscribe = delegated.onChange((state) => this.signInChanged(state));

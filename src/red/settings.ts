@@ -20,6 +20,7 @@ import {
   type MailActionProperties,
   type MailInProperties,
   type MailOutProperties,
+  readText,
 } from './properties';
 
 /**
@@ -83,4 +84,26 @@ export function readConfigSettings(
     if (typeof value === 'string' && value !== '') settings[name] = value;
   }
   return settings;
+}
+
+/** o365-config as its node uses it: the account the connection checks, and what push and sign-in need of it. */
+export interface ConfigNodeSettings {
+  account: AccountSettings;
+  /** The public HTTPS base URL of change notifications (src/push/url.ts builds each node's URL under it); '' for none. */
+  publicUrl: string;
+  /** A user signs in (authType delegated): the account has a sign-in to keep, and `me` for a mailbox. */
+  delegated: boolean;
+}
+
+/** o365-config's properties and credentials -> everything its node reads of them (see readConfigSettings). */
+export function readConfigNodeSettings(
+  raw: ConfigProperties,
+  credentials: Partial<Record<keyof ConfigCredentials, unknown>> | undefined,
+): ConfigNodeSettings {
+  const properties = current('o365-config', raw);
+  return {
+    account: readConfigSettings(properties, credentials),
+    publicUrl: readText(properties.publicUrl, ''),
+    delegated: properties.authType === 'delegated',
+  };
 }

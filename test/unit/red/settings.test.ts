@@ -3,7 +3,12 @@ import { strict as assert } from 'node:assert';
 import { ConfigError } from '../../../src/graph/errors';
 import { currentVersion } from '../../../src/red/migrations';
 import { readBoolean } from '../../../src/red/properties';
-import { readConfigSettings, readMailInSettings, readMailOutSettings } from '../../../src/red/settings';
+import {
+  readConfigNodeSettings,
+  readConfigSettings,
+  readMailInSettings,
+  readMailOutSettings,
+} from '../../../src/red/settings';
 
 const names = (property: string) => (err: unknown) => err instanceof ConfigError && err.property === property;
 
@@ -115,6 +120,27 @@ describe('settings', () => {
         { clientSecret: 's', privateKey: '' },
       );
       assert.deepEqual(settings, { tenantId: 'contoso.example', cloud: 'global', clientSecret: 's' });
+    });
+
+    it('reads the public URL and whether a user signs in with the account, once for the node', () => {
+      const delegated = readConfigNodeSettings(
+        {
+          tenantId: 'common',
+          applicationId: 'app',
+          authType: 'delegated',
+          publicUrl: ' https://nr.example/ ',
+        },
+        {},
+      );
+      assert.equal(delegated.delegated, true);
+      assert.equal(delegated.publicUrl, 'https://nr.example/');
+      assert.equal(delegated.account.authType, 'delegated');
+      // Saved by release 0.1.0: no authType (a secret) and no public URL.
+      const old = readConfigNodeSettings(
+        { tenantId: 'contoso.example', applicationId: 'app' },
+        { clientSecret: 's' },
+      );
+      assert.deepEqual([old.delegated, old.publicUrl, old.account.authType], [false, '', 'secret']);
     });
   });
 });
