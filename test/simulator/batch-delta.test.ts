@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { startSimulator, type Simulator } from './index';
-import { errorCode, graphClient, U, USER } from './test-helpers';
+import { type Simulator } from './index';
+import { errorCode, U, USER, simulatorPerTest } from './test-helpers';
 
 interface BatchResponse {
   responses: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[];
@@ -11,14 +11,10 @@ describe('simulator: $batch and delta', function () {
   let sim: Simulator;
   let graph: AxiosInstance;
 
-  beforeEach(async () => {
-    sim = await startSimulator();
-    graph = await graphClient(sim);
+  simulatorPerTest(undefined, (started, client) => {
+    sim = started;
+    graph = client;
     sim.resetCounters();
-  });
-
-  afterEach(async () => {
-    await sim.stop();
   });
 
   const byId = (data: BatchResponse, id: string) => data.responses.find((r) => r.id === id);

@@ -1,21 +1,17 @@
 import * as assert from 'node:assert/strict';
 import type { AxiosInstance } from 'axios';
-import { startSimulator, type Simulator } from './index';
-import { errorCode, graphClient, msgPath, U, USER } from './test-helpers';
+import { type Simulator } from './index';
+import { errorCode, msgPath, U, USER, simulatorPerTest } from './test-helpers';
 
 describe('simulator: fault and load controls, counters and request log', function () {
   let sim: Simulator;
   let graph: AxiosInstance;
   const inbox = `/users/${U}/mailFolders/inbox/messages`;
 
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [USER, 'other@contoso.example'] });
-    graph = await graphClient(sim);
+  simulatorPerTest({ mailboxes: [USER, 'other@contoso.example'] }, (started, client) => {
+    sim = started;
+    graph = client;
     sim.resetCounters();
-  });
-
-  afterEach(async () => {
-    await sim.stop();
   });
 
   it('throttleNext answers 429 ApplicationThrottled with Retry-After, then recovers', async () => {

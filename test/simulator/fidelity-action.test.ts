@@ -4,8 +4,8 @@
  */
 import * as assert from 'node:assert/strict';
 import type { AxiosInstance } from 'axios';
-import { startSimulator, type Simulator } from './index';
-import { errorCode, graphClient, msgPath, U, USER } from './test-helpers';
+import { type Simulator } from './index';
+import { errorCode, msgPath, U, USER, simulatorPerTest } from './test-helpers';
 
 interface WireMessage {
   id: string;
@@ -22,13 +22,9 @@ describe('simulator fidelity: acting on mail', function () {
   let sim: Simulator;
   let graph: AxiosInstance;
 
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [USER] });
-    graph = await graphClient(sim);
-  });
-
-  afterEach(async () => {
-    await sim.stop();
+  simulatorPerTest({ mailboxes: [USER] }, (started, client) => {
+    sim = started;
+    graph = client;
   });
 
   it('copies a mail with 201: a new id in the destination, the same internetMessageId, the original left in place', async () => {

@@ -5,8 +5,8 @@
  */
 import * as assert from 'node:assert/strict';
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { startSimulator, type Simulator } from './index';
-import { errorCode, graphClient, msgPath, U, USER } from './test-helpers';
+import { type Simulator } from './index';
+import { errorCode, msgPath, U, USER, simulatorPerTest } from './test-helpers';
 
 interface Page {
   value: Record<string, unknown>[];
@@ -21,13 +21,9 @@ describe('simulator fidelity: receiving', function () {
   let sim: Simulator;
   let graph: AxiosInstance;
 
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [USER, 'archive@contoso.example'] });
-    graph = await graphClient(sim);
-  });
-
-  afterEach(async () => {
-    await sim.stop();
+  simulatorPerTest({ mailboxes: [USER, 'archive@contoso.example'] }, (started, client) => {
+    sim = started;
+    graph = client;
   });
 
   /** Follows a delta round from `start` (a path or a saved link) to its deltaLink. */

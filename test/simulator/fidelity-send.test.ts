@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import { startSimulator, type Simulator } from './index';
-import { errorCode, graphClient, msgPath, rawClient, U, USER } from './test-helpers';
+import { errorCode, msgPath, rawClient, U, USER, simulatorPerTest } from './test-helpers';
 
 const OTHER = 'other@contoso.example';
 const MiB = 1024 * 1024;
@@ -38,13 +38,9 @@ describe('simulator fidelity: sending', function () {
   let sim: Simulator;
   let graph: AxiosInstance;
 
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [USER, OTHER] });
-    graph = await graphClient(sim);
-  });
-
-  afterEach(async () => {
-    await sim.stop();
+  simulatorPerTest({ mailboxes: [USER, OTHER] }, (started, client) => {
+    sim = started;
+    graph = client;
   });
 
   it('refuses a 6th internetMessageHeader with 400 InvalidInternetMessageHeaderCollection; 5 are fine', async () => {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { DEFAULT_APP, startSimulator, type Simulator } from './index';
-import { errorCode, graphClient, msgPath, U, USER } from './test-helpers';
+import { DEFAULT_APP, type Simulator } from './index';
+import { errorCode, msgPath, U, USER, simulatorPerTest } from './test-helpers';
 
 interface Listed {
   id: string;
@@ -17,19 +17,18 @@ describe('simulator: folders and messages', function () {
   let sim: Simulator;
   let graph: AxiosInstance;
 
-  beforeEach(async () => {
-    sim = await startSimulator({
+  simulatorPerTest(
+    {
       mailboxes: [USER, 'other@contoso.example'],
       apps: [{ ...DEFAULT_APP, deniedMailboxes: ['secret@contoso.example'] }],
-    });
-    sim.addMailbox('secret@contoso.example');
-    sim.addMailbox('gone@contoso.example', { state: 'inactive' });
-    graph = await graphClient(sim);
-  });
-
-  afterEach(async () => {
-    await sim.stop();
-  });
+    },
+    (started, client) => {
+      sim = started;
+      graph = client;
+      sim.addMailbox('secret@contoso.example');
+      sim.addMailbox('gone@contoso.example', { state: 'inactive' });
+    },
+  );
 
   async function listAll(url: string, headers: Record<string, string> = {}): Promise<Listed[]> {
     const all: Listed[] = [];

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import type { AxiosInstance } from 'axios';
-import { startSimulator, type Simulator } from './index';
-import { errorCode, graphClient, msgPath, rawClient, U, USER } from './test-helpers';
+import { type Simulator } from './index';
+import { errorCode, msgPath, rawClient, U, USER, simulatorPerTest } from './test-helpers';
 
 const OTHER = 'other@contoso.example';
 
@@ -19,13 +19,9 @@ describe('simulator: sending mail, drafts, attachments and upload sessions', fun
   let sim: Simulator;
   let graph: AxiosInstance;
 
-  beforeEach(async () => {
-    sim = await startSimulator({ mailboxes: [USER, OTHER] });
-    graph = await graphClient(sim);
-  });
-
-  afterEach(async () => {
-    await sim.stop();
+  simulatorPerTest({ mailboxes: [USER, OTHER] }, (started, client) => {
+    sim = started;
+    graph = client;
   });
 
   it('sendMail answers 202, saves to Sent Items, delivers to simulated recipients and records it', async () => {

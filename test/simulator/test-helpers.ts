@@ -1,7 +1,7 @@
 /** Shared helpers for the simulator's own tests: an axios client that trusts the simulator and holds a token. */
 import * as https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import { DEFAULT_APP, type Simulator } from './index';
+import { DEFAULT_APP, startSimulator, type Simulator, type SimulatorOptions } from './index';
 
 export const USER = 'user@contoso.example';
 export const U = encodeURIComponent(USER);
@@ -61,4 +61,23 @@ export function errorCode(res: AxiosResponse): string | undefined {
 /** Path of a message of USER. */
 export function msgPath(id: string, rest = ''): string {
   return `/users/${U}/messages/${encodeURIComponent(id)}${rest}`;
+}
+
+/**
+ * The one set-up of the simulator's suites: a simulator started with `options` before each test, with a Graph client
+ * on it (handed to `ready`, which may seed it), and stopped after each test.
+ */
+export function simulatorPerTest(
+  options: SimulatorOptions | undefined,
+  ready: (sim: Simulator, graph: AxiosInstance) => void | Promise<void>,
+): void {
+  let sim: Simulator | undefined;
+  beforeEach(async () => {
+    sim = await startSimulator(options);
+    await ready(sim, await graphClient(sim));
+  });
+  afterEach(async () => {
+    await sim?.stop();
+    sim = undefined;
+  });
 }

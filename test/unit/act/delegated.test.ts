@@ -14,6 +14,7 @@ import { createHttpStack } from '../../../src/graph/http';
 import { SignIns } from '../../../src/graph/sign-in';
 import { TokenStore } from '../../../src/graph/token-store';
 import { DEFAULT_APP, startSimulator, type Simulator } from '../../simulator';
+import { simAccountProperties } from '../../support/sim-connection';
 import { signInThroughPages } from '../../simulator/signin-helpers';
 
 const USER = 'user@contoso.example';
@@ -43,14 +44,7 @@ describe('mail action on a delegated account', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'o365-act-delegated-'));
     const store = new TokenStore({ directory: dir, secrets: ['test-credential-secret'] });
     const http = createHttpStack({ timeoutMs: 10_000 });
-    const settings: AccountSettings = {
-      tenantId: sim.tenantId,
-      applicationId: DEFAULT_APP.clientId,
-      cloud: 'custom',
-      authorityHost: sim.url,
-      graphEndpoint: sim.url,
-      authType: 'delegated',
-    };
+    const settings: AccountSettings = { ...simAccountProperties(sim), authType: 'delegated' };
     const signIns = new SignIns({ store, http });
     try {
       const { authorizeUrl } = await signIns.startBrowser({

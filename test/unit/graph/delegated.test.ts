@@ -20,6 +20,7 @@ import { TokenStore } from '../../../src/graph/token-store';
 import { DEFAULT_APP, startSimulator, Simulator } from '../../simulator';
 import { approveDeviceCode, signInThroughPages } from '../../simulator/signin-helpers';
 import { rejection } from '../../support/rejection';
+import { simAccountProperties } from '../../support/sim-connection';
 
 const USER = 'user@contoso.example';
 const BOSS = 'boss@contoso.example';
@@ -46,11 +47,7 @@ describe('delegated sign-in (graph layer)', function () {
   const progress: SignInProgress[] = [];
 
   const settings = (extra: AccountSettings = {}): AccountSettings => ({
-    tenantId: sim.tenantId,
-    applicationId: DEFAULT_APP.clientId,
-    cloud: 'custom',
-    authorityHost: sim.url,
-    graphEndpoint: sim.url,
+    ...simAccountProperties(sim),
     authType: 'delegated',
     ...extra,
   });
