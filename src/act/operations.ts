@@ -1,5 +1,5 @@
 /**
- * What o365-mail-action can do to a mail, in the words of its editor (SPEC o365-mail-action), and the Graph change
+ * What o365-mail-action can do to a mail, in the words of its editor (README.md, mail action), and the Graph change
  * each operation makes. Pure: no Graph access, no Node-RED.
  */
 import type { MessageOperation } from '../graph/mail-api';

@@ -18,7 +18,7 @@ export type RetryPolicy = 'idempotent' | 'write' | 'send';
 
 export interface GraphRequest {
   method: HttpMethod;
-  /** Path below `{graphEndpoint}/v1.0`, each segment already encoded (see `path.ts`), or a `@odata.nextLink`. */
+  /** Path below `{graphEndpoint}/v1.0`, each segment already encoded (`pathSegment`, src/graph/odata.ts), or a `@odata.nextLink`. */
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
   headers?: Record<string, string>;

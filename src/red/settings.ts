@@ -24,7 +24,7 @@ import {
 } from './properties';
 
 /**
- * A delegated account's nodes default to the signed-in user's own mailbox (`me`, SPEC): an empty username (a plain
+ * A delegated account's nodes default to the signed-in user's own mailbox (`me`, README.md): an empty username (a plain
  * string, not one taken from the message) means `me`.
  */
 export function withOwnMailbox<T extends { username?: string; usernameType?: string }>(
