@@ -240,6 +240,29 @@ export interface CronProblem {
   detail?: string;
 }
 
+/** Why a subscription request failed, for status texts and for deciding whether to try again. */
+export type SubscriptionProblemCode =
+  /** The notification URL did not answer Graph's validation request right or in time. */
+  | 'validation-failed'
+  /** Graph did not accept the expiration asked for. */
+  | 'expiration-rejected'
+  /** 403: a permission (Mail.Read) is missing, or the mailbox has its 1,000 subscriptions (Graph's text says which). */
+  | 'forbidden'
+  /** An application access policy keeps the app out of the mailbox. */
+  | 'access-policy'
+  /** The subscription, mailbox or folder does not exist (any more). */
+  | 'not-found'
+  /** A delegated account's sign-in stopped working (or none was made yet): push resumes after a new sign-in. */
+  | 'sign-in-required'
+  | 'graph-error';
+
+/** Why there is no usable notification URL for push (src/push/url.ts); none of these gets better by trying again. */
+export type UrlProblem =
+  'no-public-url' | 'public-url-invalid' | 'public-url-not-https' | 'http-node-disabled';
+
+/** Why Test connection's validation request to the public URL failed (src/push/probe.ts). */
+export type ProbeProblem = UrlProblem | 'unreachable' | 'timeout' | 'status' | 'wrong-answer';
+
 /** OAuth `error` values (RFC 6749 4.1.2.1, 5.2) of an authorization answer the package branches on or writes. */
 export const OAuthErrors = {
   /** The user (or an admin policy) declined the consent or the sign-in. */

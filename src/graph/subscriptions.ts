@@ -29,21 +29,9 @@ export interface NewSubscription {
   expirationDateTime: string;
 }
 
-/** Why a subscription request failed, for status texts and for deciding whether to try again. */
-export type SubscriptionProblemCode =
-  /** The notification URL did not answer Graph's validation request right or in time. */
-  | 'validation-failed'
-  /** Graph did not accept the expiration asked for. */
-  | 'expiration-rejected'
-  /** 403: a permission (Mail.Read) is missing, or the mailbox has its 1,000 subscriptions (Graph's text says which). */
-  | 'forbidden'
-  /** An application access policy keeps the app out of the mailbox. */
-  | 'access-policy'
-  /** The subscription, mailbox or folder does not exist (any more). */
-  | 'not-found'
-  /** A delegated account's sign-in stopped working (or none was made yet): push resumes after a new sign-in. */
-  | 'sign-in-required'
-  | 'graph-error';
+import type { SubscriptionProblemCode } from './error-codes';
+
+export type { SubscriptionProblemCode } from './error-codes';
 
 /** Microsoft's "under 7 days" for message subscriptions, a minute short (docs: 10,080 minutes). */
 export const MESSAGE_SUBSCRIPTION_MINUTES = 10_079;

@@ -4,12 +4,12 @@
  * tunnel and the endpoint work, not that Microsoft's servers can reach them from the internet.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TimeoutCodes } from '../graph/error-codes';
+import { TimeoutCodes, type ProbeProblem } from '../graph/error-codes';
 import type { HttpStack } from '../graph/http';
 import type { PushEndpoints } from './endpoint';
-import { notificationUrl, UrlProblem } from './url';
+import { notificationUrl } from './url';
 
-export type ProbeProblem = UrlProblem | 'unreachable' | 'timeout' | 'status' | 'wrong-answer';
+export type { ProbeProblem } from '../graph/error-codes';
 
 export type ProbeReport =
   | { ok: true; url: string; ms: number }

@@ -1,8 +1,8 @@
 /** The notification URL of a node: o365-config's publicUrl, Node-RED's httpNodeRoot, then one path per node. */
 
-/** Why there is no usable notification URL; none of these gets better by trying again. */
-export type UrlProblem =
-  'no-public-url' | 'public-url-invalid' | 'public-url-not-https' | 'http-node-disabled';
+import type { UrlProblem } from '../graph/error-codes';
+
+export type { UrlProblem } from '../graph/error-codes';
 
 /** Below httpNodeRoot: `{NOTIFY_PATH}/{key}`. */
 export const NOTIFY_PATH = 'o365-mail-in/notify';
