@@ -249,12 +249,20 @@ export class GraphClient {
     let pending = chunk;
     let waited = 0;
     for (let round = 1; pending.length > 0; round++) {
+      // A dependency answered in an earlier round is done (else its dependent would not be asked again): drop it.
+      const asked = new Set(pending.map((item) => item.id));
+      const requests = pending.map((item) => ({
+        ...item,
+        dependsOn: item.dependsOn?.filter((id) => asked.has(id)),
+        headers: batchHeaders(item),
+      }));
+      for (const request of requests) if (!request.dependsOn?.length) delete request.dependsOn;
       const response = await this.request<{ responses?: BatchItemResult[] }>({
         method: 'POST',
         path: '/$batch',
-        body: { requests: pending.map((item) => ({ ...item, headers: batchHeaders(item) })) },
+        body: { requests },
         mailbox: options.mailbox,
-        slots: Math.min(pending.length, 4),
+        slots: batchSlots(requests),
         retry: policy,
         signal: options.signal,
         permission: options.permission,
@@ -277,14 +285,17 @@ export class GraphClient {
           results.set(item.id, answer ?? noAnswer(item.id, status));
         }
       }
-      // An item that failed only because one it depends on is asked again (424) goes again with it.
+      // An item that failed only because one it depends on is asked again (424) goes again with it, down a chain too
+      // (Graph answers 424 for every item after the throttled one). Graph requires dependencies to come first.
       const again = new Set(retryLater.map((item) => item.id));
       for (const item of pending) {
         if (results.get(item.id)?.status === 424 && item.dependsOn?.some((id) => again.has(id))) {
           results.delete(item.id);
           retryLater.push(item);
+          again.add(item.id);
         }
       }
+      retryLater.sort((a, b) => pending.indexOf(a) - pending.indexOf(b));
       // Items are retried after the longest Retry-After among them, in full; past the bound they keep their answer.
       if (retryLater.length > 0 && waited + retryAfterMs > this.retry.maxTotalDelayMs) {
         for (const item of retryLater) {
@@ -411,6 +422,23 @@ export class GraphClient {
     const capped = Math.min(exp, this.retry.maxDelayMs);
     return Math.round(capped / 2 + (this.random() * capped) / 2);
   }
+}
+
+/**
+ * Mailbox slots a `$batch` holds: Outlook runs up to 4 of its items at a time, and an item that depends on another runs
+ * only after it (json-batching, "dependsOn"). So a fully chained batch (each item after the one before) holds 1 slot,
+ * independent items min(4, n). In general: the chains of a greedy chain cover (each item continues the chain of the
+ * first dependency it names, if that chain has no successor yet), an upper bound of the items that can run at once.
+ */
+export function batchSlots(items: Pick<BatchItem, 'id' | 'dependsOn'>[]): number {
+  const continued = new Set<string>();
+  let chains = 0;
+  for (const item of items) {
+    const previous = item.dependsOn?.find((id) => !continued.has(id));
+    if (previous === undefined) chains++;
+    else continued.add(previous);
+  }
+  return Math.max(1, Math.min(chains, 4));
 }
 
 /** Graph's gateway gave up (504), or the node stopped waiting: a request too big to answer in time, perhaps. */
