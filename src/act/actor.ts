@@ -83,12 +83,18 @@ export class MailActor {
     private readonly api: ActApi,
     options: ActorOptions = {},
   ) {
-    this.coalescer = new Coalescer((operations, signal) => api.perform(operations, signal), {
-      maxBatch: options.maxBatch ?? 20,
-      slots: MAILBOX_CONCURRENCY,
-      keyOf: (op) => op.messageId,
-      onChange: options.onChange,
-    });
+    this.coalescer = new Coalescer(
+      (operations, signal, chain) => api.perform(operations, signal, { chain }),
+      {
+        maxBatch: options.maxBatch ?? 20,
+        slots: MAILBOX_CONCURRENCY,
+        keyOf: (op) => op.messageId,
+        // Changes that return nothing a later request needs (mark read, flag, categorize, delete) may run in a chain.
+        chainable: (op) => op.method === 'PATCH' || op.method === 'DELETE',
+        notRun: (result) => result.notRun === true,
+        onChange: options.onChange,
+      },
+    );
   }
 
   /** Requests in flight and waiting, for status displays. */

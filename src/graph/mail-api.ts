@@ -80,6 +80,8 @@ export interface MessageOperationResult {
   status: number;
   body?: unknown;
   error?: O365Error;
+  /** Graph did not run it: an item of a chained batch after one that failed (424 Failed Dependency). */
+  notRun?: boolean;
 }
 
 /** Upload sessions take chunks of at most 4 MB in multiples of 320 KiB. */
@@ -546,8 +548,14 @@ export class MailApi {
    * Runs operations on existing messages: one request for one, `$batch` requests of up to 20 for several (Outlook runs
    * 4 of a batch's items at a time). Results come back in the order given; a failed item is a result, not a throw.
    * A copy is not repeated when its outcome is unknown (it would make a second copy); everything else is idempotent.
+   * `chain`: each item `dependsOn` the one before, so Outlook runs them one after another and the batch holds one of
+   * the mailbox's 4 slots; an item after one that failed is not run and answers 424 (`notRun`), to be asked again.
    */
-  async perform(operations: MessageOperation[], signal?: AbortSignal): Promise<MessageOperationResult[]> {
+  async perform(
+    operations: MessageOperation[],
+    signal?: AbortSignal,
+    options: { chain?: boolean } = {},
+  ): Promise<MessageOperationResult[]> {
     const retry = operations.some((op) => op.action === 'copy')
       ? ('write' as const)
       : ('idempotent' as const);
@@ -577,7 +585,15 @@ export class MailApi {
     const items = operations.map((op, index) => {
       const select = op.select?.length ? `?$select=${op.select.map(encodeURIComponent).join(',')}` : '';
       const url = this.operationPath(op) + select;
-      return { id: String(index + 1), method: op.method, url, body: op.body, headers: preferBody(op) };
+      const dependsOn = options.chain && index > 0 ? [String(index)] : undefined;
+      return {
+        id: String(index + 1),
+        method: op.method,
+        url,
+        body: op.body,
+        headers: preferBody(op),
+        dependsOn,
+      };
     });
     const results = await this.client.batch(items, { mailbox: this.mailbox, signal, permission, retry });
     return results.map((result) => {
@@ -587,7 +603,7 @@ export class MailApi {
         mailbox: this.mailbox,
         permission,
       });
-      return { ok: false, status: result.status, error };
+      return { ok: false, status: result.status, error, notRun: result.status === 424 || undefined };
     });
   }
 
