@@ -77,6 +77,40 @@ describe('simulator: $batch and delta', function () {
       assert.equal(unknownDep.status, 400);
     });
 
+    it('runs a chained batch one item after another, so 4 chained batches fit the mailbox slots; a failure 424s the rest of the chain', async () => {
+      const ids = sim.seedMessages(USER, 'inbox', 24);
+      const chain = (part: string[]) => ({
+        requests: part.map((id, i) => ({
+          id: String(i + 1),
+          method: 'PATCH',
+          url: `/users/${U}/messages/${encodeURIComponent(id)}`,
+          headers: { 'Content-Type': 'application/json' },
+          body: { isRead: true },
+          ...(i > 0 ? { dependsOn: [String(i)] } : {}),
+        })),
+      });
+      sim.setLatency(20);
+      const started = Date.now();
+      const one = await graph.post('/$batch', chain(ids.slice(0, 6)));
+      assert.ok(Date.now() - started >= 6 * 20, 'the items ran in turn');
+      assert.ok((one.data as BatchResponse).responses.every((r) => r.status === 200));
+      assert.equal(sim.counters.maxInFlightByMailbox[USER], 1);
+      sim.resetCounters();
+      const four = await Promise.all(
+        [0, 1, 2, 3].map((k) => graph.post('/$batch', chain(ids.slice(6 + k * 4, 10 + k * 4)))),
+      );
+      assert.equal(sim.counters.throttled, 0, 'one slot per chain: 4 chains never exceed 4 at once');
+      assert.ok(four.every((r) => (r.data as BatchResponse).responses.every((x) => x.status === 200)));
+      sim.setLatency(0);
+      const missing = 'AAMkAGmissingAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+      const broken = await graph.post('/$batch', chain([ids[22], missing, ids[23]]));
+      assert.deepEqual(
+        (broken.data as BatchResponse).responses.map((r) => r.status),
+        [200, 404, 424],
+      );
+      assert.equal(sim.getMessage(USER, ids[23])?.isRead, false, 'not run after the failure');
+    });
+
     it('applies faults and the mailbox limit to items; a dropped item drops the batch connection', async () => {
       const ids = sim.seedMessages(USER, 'inbox', 6);
       const requests = ids.map((id, i) => ({
