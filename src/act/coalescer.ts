@@ -58,8 +58,7 @@ export class Coalescer<T, R> {
   private readonly keyOf: (item: T) => string;
   private slotsInUse = 0;
   private runningRequests = 0;
-  private flushPending = false;
-  private flushNowPending = false;
+  private readonly flushPending = new Set<'microtask' | 'turn'>();
   /** Chained batches running: their size and start, to estimate what is left of them. */
   private readonly chains = new Set<{ n: number; started: number }>();
   /** Time one request of a chain takes, learnt from the chains that ran whole (undefined before the first). */
@@ -90,8 +89,7 @@ export class Coalescer<T, R> {
     if (this.closed) return Promise.reject(closedError());
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, key: this.keyOf(item), resolve, reject, closedError });
-      if (this.waiting.length >= this.maxBatch) this.flushNow();
-      else this.flushSoon();
+      this.flushLater(this.waiting.length >= this.maxBatch ? 'microtask' : 'turn');
       this.changed();
     });
   }
@@ -110,23 +108,19 @@ export class Coalescer<T, R> {
     }
   }
 
-  /** Flushes once the code that submits now is done (a microtask): a burst submitted in one go is seen whole. */
-  private flushNow(): void {
-    if (this.flushNowPending) return;
-    this.flushNowPending = true;
-    queueMicrotask(() => {
-      this.flushNowPending = false;
+  /**
+   * Flushes once the code submitting now is done (`microtask`: a burst submitted in one go is seen whole), or on the
+   * next turn of the event loop (`turn`: what arrives in this turn joins).
+   */
+  private flushLater(when: 'microtask' | 'turn'): void {
+    if (this.flushPending.has(when)) return;
+    this.flushPending.add(when);
+    const run = () => {
+      this.flushPending.delete(when);
       this.flush();
-    });
-  }
-
-  private flushSoon(): void {
-    if (this.flushPending) return;
-    this.flushPending = true;
-    setImmediate(() => {
-      this.flushPending = false;
-      this.flush();
-    });
+    };
+    if (when === 'microtask') queueMicrotask(run);
+    else setImmediate(run);
   }
 
   /** Sends batches while requests wait and the slots for them are free. */
