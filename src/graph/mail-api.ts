@@ -443,8 +443,8 @@ export class MailApi {
   /**
    * Marks read, deletes or moves messages: one request for one, `$batch` requests of 20 for several.
    * A message already gone counts as acknowledged (`gone`), since someone else took it. `patch` sets properties of
-   * each message as part of it: with read in the same PATCH; with move in a PATCH first, the move chained to it with
-   * `dependsOn` in the same `$batch` (so a message is moved only when the PATCH worked).
+   * each message as part of it: with read in the same PATCH; with move in a PATCH first, then the move of each message
+   * whose PATCH worked (see patchThenMove).
    */
   async acknowledge(
     ids: string[],
@@ -486,38 +486,39 @@ export class MailApi {
     return results.map((result, index) => this.ackResult(ids[index], result, action === 'move'));
   }
 
-  /** PATCH, then move (`dependsOn`), each message in one `$batch`; the pairs never split across two. */
+  /**
+   * PATCH every message, then move those whose PATCH worked: two rounds of independent items. Graph refuses a batch
+   * that mixes chained and free items (400 "Batch should be either fully sequential or fully parallel"), so the
+   * PATCH-then-move pairs cannot share one `$batch`; the second round is what `dependsOn` would have given.
+   */
   private async patchThenMove(
     ids: string[],
     destinationId: string,
     patch: (id: string) => Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<AcknowledgeResult[]> {
-    const items = ids.flatMap((id, index) => {
-      const url = `${this.user}/messages/${pathSegment(id)}`;
-      return [
-        { id: `p${index}`, method: 'PATCH' as const, url, body: patch(id) },
-        {
-          id: `m${index}`,
-          method: 'POST' as const,
-          url: `${url}/move`,
-          body: { destinationId },
-          dependsOn: [`p${index}`],
-        },
-      ];
+    const options = { mailbox: this.mailbox, signal, permission: 'Mail.ReadWrite' as const };
+    const url = (id: string) => `${this.user}/messages/${pathSegment(id)}`;
+    const patched = await this.client.batch(
+      ids.map((id, index) => ({ id: `p${index}`, method: 'PATCH' as const, url: url(id), body: patch(id) })),
+      options,
+    );
+    const results: AcknowledgeResult[] = ids.map((id, index) => this.ackResult(id, patched[index], false));
+    const toMove = ids.flatMap((id, index) => (results[index].ok ? [index] : []));
+    if (toMove.length === 0) return results;
+    const moved = await this.client.batch(
+      toMove.map((index) => ({
+        id: `m${index}`,
+        method: 'POST' as const,
+        url: `${url(ids[index])}/move`,
+        body: { destinationId },
+      })),
+      options,
+    );
+    toMove.forEach((index, n) => {
+      results[index] = this.ackResult(ids[index], moved[n], true);
     });
-    // Pairs are 2 items, so Graph's limit of 20 a batch (the client's chunks) never separates one.
-    const results = await this.client.batch(items, {
-      mailbox: this.mailbox,
-      signal,
-      permission: 'Mail.ReadWrite',
-    });
-    return ids.map((id, index) => {
-      const patched = results[2 * index];
-      // The PATCH failed (the message is gone, say): the move was not made and says only 424.
-      if (patched.status < 200 || patched.status >= 300) return this.ackResult(id, patched, false);
-      return this.ackResult(id, results[2 * index + 1], true);
-    });
+    return results;
   }
 
   private ackResult(id: string, result: BatchItemResult, moved: boolean): AcknowledgeResult {

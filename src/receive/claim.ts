@@ -52,8 +52,8 @@ export function claimedAt(categories: unknown): number | undefined {
 }
 
 /**
- * Claims mails: each is marked with the claim time (a category, in a PATCH) and moved into the claim folder, the move
- * chained to the mark with `dependsOn` in the same `$batch`. The mark travels with the mail (a move copies it), so
+ * Claims mails: each is marked with the claim time (a category, in a PATCH) and moved into the claim folder once its
+ * mark is set (a second round of requests: Graph refuses a `$batch` mixing chained and free items). The mark travels with the mail (a move copies it), so
  * every consumer, also after a restart, can tell how old a claim is without trusting what a move does to
  * lastModifiedDateTime (nothing documents it). `at` is Graph's clock when it listed the mails. Resolves with the new
  * id of each mail this consumer won (others lost: the mark or the move found the mail gone).

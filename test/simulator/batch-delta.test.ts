@@ -77,6 +77,41 @@ describe('simulator: $batch and delta', function () {
       assert.equal(unknownDep.status, 400);
     });
 
+    it('refuses a batch mixing chained and free items, as Graph does; accepts parallel, serial and "same" shapes', async () => {
+      const ids = sim.seedMessages(USER, 'inbox', 4);
+      const url = (id: string) => `/users/${U}/messages/${encodeURIComponent(id)}`;
+      const patch = (n: number, dependsOn?: string[]) => ({
+        id: `p${n}`,
+        method: 'PATCH',
+        url: url(ids[n]),
+        headers: { 'Content-Type': 'application/json' },
+        body: { isRead: true },
+        ...(dependsOn ? { dependsOn } : {}),
+      });
+      const move = (n: number, dependsOn?: string[]) => ({
+        id: `m${n}`,
+        method: 'POST',
+        url: `${url(ids[n])}/move`,
+        headers: { 'Content-Type': 'application/json' },
+        body: { destinationId: 'archive' },
+        ...(dependsOn ? { dependsOn } : {}),
+      });
+      // PATCH-then-move pairs: each move depends on its own PATCH, the PATCHes on nothing.
+      const pairs = await graph.post('/$batch', {
+        requests: [patch(0), move(0, ['p0']), patch(1), move(1, ['p1'])],
+      });
+      assert.equal(pairs.status, 400);
+      assert.match(JSON.stringify(pairs.data), /Batch should be either fully sequential or fully parallel/);
+      assert.equal(sim.getMessage(USER, ids[0])?.isRead, false, 'nothing of a refused batch ran');
+      const parallel = await graph.post('/$batch', { requests: [patch(0), patch(1)] });
+      assert.equal(parallel.status, 200);
+      const serial = await graph.post('/$batch', { requests: [patch(2), patch(3, ['p2']), move(2, ['p3'])] });
+      assert.equal(serial.status, 200);
+      assert.ok((serial.data as BatchResponse).responses.every((r) => r.status < 300));
+      const same = await graph.post('/$batch', { requests: [patch(0), move(0, ['p0']), move(1, ['p0'])] });
+      assert.equal(same.status, 200);
+    });
+
     it('runs a chained batch one item after another, so 4 chained batches fit the mailbox slots; a failure 424s the rest of the chain', async () => {
       const ids = sim.seedMessages(USER, 'inbox', 24);
       const chain = (part: string[]) => ({

@@ -78,7 +78,30 @@ function readBatch(
         throw badRequest(`Request '${item.id}' depends on '${dep}', which is not in the batch.`);
     }
   }
+  if (!dependencyShapeAccepted(items)) {
+    throw badRequest('Batch should be either fully sequential or fully parallel.', 'BadRequest');
+  }
   return items;
+}
+
+/**
+ * The shapes of `dependsOn` Graph runs (microsoft-graph-docs issue 16280: a batch mixing chained and free items is
+ * answered 400 "Batch should be either fully sequential or fully parallel"; Microsoft's Graph JS SDK,
+ * BatchRequestContent.validateDependencies, names the three accepted patterns): parallel (no item depends on another),
+ * serial (every item after the first depends on exactly the one before it), or same (every item that depends on
+ * another names the same single one).
+ */
+export function dependencyShapeAccepted(items: Array<{ id: string; dependsOn?: string[] }>): boolean {
+  const dependent = items.filter((item) => (item.dependsOn ?? []).length > 0);
+  if (dependent.length === 0) return true;
+  const serial = items.every((item, index) =>
+    index === 0
+      ? (item.dependsOn ?? []).length === 0
+      : item.dependsOn?.length === 1 && item.dependsOn[0] === items[index - 1].id,
+  );
+  if (serial) return true;
+  const first = dependent[0].dependsOn?.[0];
+  return dependent.every((item) => item.dependsOn?.length === 1 && item.dependsOn[0] === first);
 }
 
 function itemResponse(item: BatchItemRequest, outcome: Outcome): Record<string, unknown> {
