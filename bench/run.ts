@@ -529,21 +529,32 @@ function jsonFigure(f: Figure): Record<string, unknown> {
   };
 }
 
+/** What every run's counters say, for the JSON line. */
+function counterSummary(c: ReceiveRun['counters']): Record<string, unknown> {
+  return {
+    mailboxOperations: mailboxOperations(c),
+    graphRequests: c.graphRequests,
+    throttled: c.throttled,
+    maxInFlight: c.maxInFlightByMailbox,
+    schemaViolations: c.schemaViolations,
+  };
+}
+
+/** The operations a run used, with their counts. */
+function operationsUsed(c: ReceiveRun['counters']): Record<string, number> {
+  return Object.fromEntries(Object.entries(c.byOperation).filter(([, n]) => n > 0));
+}
+
 /** A receive run without bulky parts, for the JSON line. */
 function summary(run: ReceiveRun): Record<string, unknown> {
-  const c = run.counters;
   return {
     mails: run.mails,
     distinct: run.distinct,
     polls: run.polls,
     wallMs: Math.round(run.wallMs),
-    mailboxOperations: mailboxOperations(c),
-    graphRequests: c.graphRequests,
-    batchRequests: c.batchRequests,
-    byOperation: Object.fromEntries(Object.entries(c.byOperation).filter(([, n]) => n > 0)),
-    throttled: c.throttled,
-    maxInFlight: c.maxInFlightByMailbox,
-    schemaViolations: c.schemaViolations,
+    ...counterSummary(run.counters),
+    batchRequests: run.counters.batchRequests,
+    byOperation: operationsUsed(run.counters),
     unreadAfter: run.unreadAfter,
     peakRssGrowthMB: round(run.peakRssGrowth / MB),
     endRssGrowthMB: round(run.endRssGrowth / MB),
@@ -553,18 +564,13 @@ function summary(run: ReceiveRun): Record<string, unknown> {
 
 /** An action run without bulky parts, for the JSON line. */
 function actSummary(run: ActRun): Record<string, unknown> {
-  const c = run.counters;
   return {
     done: run.done,
     failed: run.failed,
     error: run.error,
     wallMs: Math.round(run.wallMs),
-    mailboxOperations: mailboxOperations(c),
-    graphRequests: c.graphRequests,
-    batchRequests: c.batchRequests,
-    throttled: c.throttled,
-    maxInFlight: c.maxInFlightByMailbox,
-    schemaViolations: c.schemaViolations,
+    ...counterSummary(run.counters),
+    batchRequests: run.counters.batchRequests,
     unreadAfter: run.unreadAfter,
     peakRssGrowthMB: round(run.peakRssGrowth / MB),
   };
@@ -572,18 +578,13 @@ function actSummary(run: ActRun): Record<string, unknown> {
 
 /** A send run without bulky parts, for the JSON line. */
 function sendSummary(run: SendRun): Record<string, unknown> {
-  const c = run.counters;
   return {
     sent: run.sent,
     failed: run.failed,
     error: run.error,
     wallMs: Math.round(run.wallMs),
-    mailboxOperations: mailboxOperations(c),
-    graphRequests: c.graphRequests,
-    byOperation: Object.fromEntries(Object.entries(c.byOperation).filter(([, n]) => n > 0)),
-    throttled: c.throttled,
-    maxInFlight: c.maxInFlightByMailbox,
-    schemaViolations: c.schemaViolations,
+    ...counterSummary(run.counters),
+    byOperation: operationsUsed(run.counters),
     peakRssGrowthMB: round(run.peakRssGrowth / MB),
   };
 }
