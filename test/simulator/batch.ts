@@ -91,7 +91,7 @@ function readBatch(
  * serial (every item after the first depends on exactly the one before it), or same (every item that depends on
  * another names the same single one).
  */
-export function dependencyShapeAccepted(items: Array<{ id: string; dependsOn?: string[] }>): boolean {
+function dependencyShapeAccepted(items: Array<{ id: string; dependsOn?: string[] }>): boolean {
   const dependent = items.filter((item) => (item.dependsOn ?? []).length > 0);
   if (dependent.length === 0) return true;
   const serial = items.every((item, index) =>
